@@ -1,0 +1,307 @@
+"""The ``ikgraph`` command line (click).
+
+Exit codes: 0 success (or: the data conforms), 1 the data has violations,
+2 usage error, unreadable or unparsable input, or an unavailable store.
+Every command uses the store named by ``--store`` / ``IKGRAPH_STORE``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from ikgraph import settings as settings_mod
+from ikgraph.ingest import IngestResult, ingest
+from ikgraph.model import DATA_DIR, ONTOLOGY_DIR
+from ikgraph.sources import Source, SourceError, expand_paths, from_path
+from ikgraph.store import Store, StoreError, open_store
+
+EXPORT_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+_DATASET_FORMATS = {"nq", "trig"}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"ikgraph: {message}", err=True)
+    sys.exit(code)
+
+
+class Context:
+    def __init__(self, store_spec: str | None, base: str | None):
+        overrides = {k: v for k, v in {"STORE": store_spec, "BASE_IRI": base}.items() if v}
+        try:
+            self.settings = settings_mod.load(overrides)
+        except ValueError as exc:
+            _fail(str(exc))
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            try:
+                self._store = open_store(self.settings["STORE"], base=self.settings["BASE_IRI"])
+            except StoreError as exc:
+                _fail(str(exc))
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+@click.group()
+@click.option("--store", "store_spec", help="Store to use (overrides IKGRAPH_STORE).")
+@click.option("--base", help="Base IRI (overrides IKGRAPH_BASE_IRI).")
+@click.version_option(package_name="ikgraph")
+@click.pass_context
+def main(ctx: click.Context, store_spec: str | None, base: str | None) -> None:
+    """ikgraph: the Hessian integration plan as a linked-data knowledge graph."""
+    obj = Context(store_spec, base)
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+
+
+def _read_sources(paths: tuple[str, ...]) -> list[Source]:
+    files = expand_paths(Path(p) for p in paths)
+    if not files:
+        _fail("no RDF files found in " + ", ".join(paths))
+    try:
+        return [from_path(f) for f in files]
+    except SourceError as exc:
+        _fail(str(exc))
+    return []
+
+
+def _run_ingest(obj: Context, sources: list[Source], *, dry_run: bool) -> IngestResult:
+    try:
+        return ingest(
+            obj.store,
+            sources,
+            contributor=obj.settings["CONTRIBUTOR"],
+            dry_run=dry_run,
+            on_validated=lambda n: click.echo(f"valid: writing {n} triples …", err=True),
+        )
+    except SourceError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _report_written(result: IngestResult, lang: str) -> None:
+    if result.report.findings:
+        click.echo(result.report.to_text(lang), err=True)
+    if not result.accepted:
+        _fail("nothing was loaded: the data has violations (see the report above)", 1)
+    for graph, count in sorted(result.graphs.items()):
+        click.echo(f"loaded {count:>7} triples into <{graph}>")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.pass_obj
+def load(obj: Context, paths: tuple[str, ...], lang: str) -> None:
+    """Validate files (or folders of files) and load each into its own named graph.
+
+    All files are validated together; if any has a violation nothing is loaded.
+    """
+    result = _run_ingest(obj, _read_sources(paths), dry_run=False)
+    _report_written(result, lang)
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), help="Folder of data files.")
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.pass_obj
+def build(obj: Context, data_dir: str | None, lang: str) -> None:
+    """Load the ontology and every file of the data folder (validated), replacing their graphs."""
+    folder = Path(data_dir or obj.settings["DATA_DIR"])
+    if not folder.is_absolute() and not folder.exists():
+        folder = DATA_DIR
+    sources = _read_sources((str(ONTOLOGY_DIR), str(folder)))
+    click.echo(f"building the store {obj.settings['STORE']} from {folder} …", err=True)
+    result = _run_ingest(obj, sources, dry_run=False)
+    _report_written(result, lang)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Do not look up references in the store; check them within the given files only.",
+)
+@click.pass_obj
+def validate(obj: Context, paths: tuple[str, ...], fmt: str, lang: str, no_store: bool) -> None:
+    """Validate files against the shapes without changing anything.
+
+    References to published resources are checked against the store.
+    Exit 0: conforms (warnings allowed); 1: violations; 2: unreadable input.
+    """
+    sources = _read_sources(paths)
+    if no_store:
+        obj.settings["STORE"] = "memory:"
+    result = _run_ingest(obj, sources, dry_run=True)
+    report = result.report
+    if fmt == "json":
+        click.echo(report.to_json(lang))
+    elif fmt == "turtle":
+        click.echo(report.to_turtle())
+    else:
+        click.echo(report.to_text(lang))
+    sys.exit(0 if report.conforms else 1)
+
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    return term.value if hasattr(term, "value") else str(term)
+
+
+@main.command()
+@click.argument("sparql")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_obj
+def query(obj: Context, sparql: str, fmt: str) -> None:
+    """Run a SPARQL query (text, or @FILE) on the store; the default graph is the union."""
+    if sparql.startswith("@"):
+        try:
+            sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{sparql[1:]}: {exc.strerror}")
+    try:
+        result = obj.store.query(sparql)
+    except SyntaxError as exc:
+        _fail(f"malformed query: {exc}")
+    if isinstance(result, ox.QueryBoolean):
+        click.echo(
+            json.dumps({"boolean": bool(result)}) if fmt == "json" else str(bool(result)).lower()
+        )
+        return
+    if isinstance(result, ox.QueryTriples):
+        out = result.serialize(format=ox.RdfFormat.TURTLE)
+        click.echo(out.decode("utf-8") if out else "")
+        return
+    variables = [v.value for v in result.variables]
+    if fmt == "json":
+        click.echo(result.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8"))
+        return
+    rows = [[_cell(sol[v]) for v in variables] for sol in result]
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(variables)
+        writer.writerows(rows)
+        return
+    widths = [min(60, max([len(v)] + [len(r[i]) for r in rows])) for i, v in enumerate(variables)]
+    click.echo("  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(c[:w].ljust(w) for c, w in zip(r, widths, strict=True)))
+    click.echo(f"({len(rows)} rows)", err=True)
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="trig", show_default=True
+)
+@click.option("--graph", help="Export one named graph only (graph formats).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+)
+@click.pass_obj
+def export(obj: Context, fmt: str, graph: str | None, output: str | None) -> None:
+    """Export the dataset (N-Quads, TriG) or the union of all graphs (ttl, nt, jsonld)."""
+    store = obj.store
+    rdf_format = EXPORT_FORMATS[fmt]
+    if graph is not None:
+        data = store.dump(
+            None, rdf_format if fmt not in _DATASET_FORMATS else ox.RdfFormat.TURTLE, graph=graph
+        )
+    elif fmt in _DATASET_FORMATS:
+        data = store.dump(None, rdf_format)
+    else:
+        triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        data = triples.serialize(format=rdf_format)
+    data = data or b""
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command()
+@click.pass_obj
+def stats(obj: Context) -> None:
+    """Triples per named graph and entities per class."""
+    store = obj.store
+    click.echo("graph\ttriples")
+    total = 0
+    for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    ):
+        total += int(row["n"].value)
+        click.echo(f"{row['g'].value}\t{row['n'].value}")
+    click.echo(f"(total)\t{total}")
+    click.echo("\nclass\tentities")
+    for row in store.query(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c"
+    ):
+        click.echo(f"{row['c'].value}\t{row['n'].value}")
+
+
+@main.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the defaults as the README's Markdown table.")
+@click.pass_obj
+def show_settings(obj: Context, markdown: bool) -> None:
+    """Print every setting: environment variable, current value, default and help."""
+    if markdown:
+        click.echo(settings_mod.markdown_table())
+        return
+    for setting in settings_mod.SETTINGS:
+        click.echo(f"IKGRAPH_{setting.name}={obj.settings[setting.name]}")
+        click.echo(f"    {setting.help} (default: {setting.default!r})")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (IKGRAPH_HOST).")
+@click.option("--port", type=int, help="Port (IKGRAPH_PORT).")
+@click.option("--threads", type=int, help="Worker threads (IKGRAPH_THREADS).")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None, threads: int | None) -> None:
+    """Serve the graph over HTTP with a production WSGI server."""
+    from ikgraph.app import create_app
+    from ikgraph.server import banner, run
+
+    cfg = dict(obj.settings)
+    cfg.update({k: v for k, v in {"HOST": host, "PORT": port, "THREADS": threads}.items() if v})
+    try:
+        app = create_app(cfg)
+    except StoreError as exc:
+        _fail(str(exc))
+    click.echo(banner(cfg), err=True)
+    run(app, host=cfg["HOST"], port=cfg["PORT"], threads=cfg["THREADS"])

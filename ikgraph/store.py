@@ -1,0 +1,194 @@
+"""One store interface, and the embedded Oxigraph backend.
+
+The rest of ikgraph talks to a :class:`Store` only: query, replace named graphs
+atomically, list graphs, dump, close. Backends declare what they can do as
+capability flags that callers test. ``IKGRAPH_STORE`` picks the backend:
+``oxigraph:PATH`` (on disk), ``memory:`` (in memory) or, where available,
+``sparql:QUERY_URL[,UPDATE_URL]``.
+
+Oxigraph executes every SPARQL update in one transaction (repeatable-read
+isolation, RocksDB on disk), so a replacement that drops a graph, inserts its
+new content and rewrites its provenance in one update is all-or-nothing, even
+if the process is killed midway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import pyoxigraph as ox
+
+from ikgraph.iris import ikg, meta_graph
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says why."""
+
+
+class Store(ABC):
+    """The store interface. Subclasses implement it for one backend.
+
+    Capability flags (class attributes) say what a backend can do.
+    """
+
+    #: answers SPARQL queries with Oxigraph's engine in this process
+    embedded: ClassVar[bool] = False
+    #: a graph replacement is atomic (all or nothing)
+    atomic_replace: ClassVar[bool] = False
+    #: data survives a restart
+    persistent: ClassVar[bool] = False
+
+    base: str
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        substitutions: Mapping[str, Any] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query. Without ``default_graph`` the default graph is
+        the union of all named graphs.
+
+        :raises SyntaxError: if the query is malformed.
+        """
+
+    @abstractmethod
+    def replace_graphs(
+        self, graphs: Mapping[str, list[ox.Quad]], *, meta: Iterable[ox.Quad] = ()
+    ) -> str:
+        """Replace each named graph with the given quads and record ``meta``
+        in the metadata graph, all at once. Returns the new dataset version."""
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """The named graphs, sorted."""
+
+    @abstractmethod
+    def dump(
+        self, output: IO[bytes] | None, fmt: ox.RdfFormat, *, graph: str | None = None
+    ) -> bytes | None:
+        """Serialise the whole dataset (a dataset format) or one graph."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """An opaque string that changes with every write."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store."""
+
+
+def _quad_text(quads: Iterable[ox.Quad]) -> tuple[str, int]:
+    lines = []
+    for q in quads:
+        lines.append(f"GRAPH {q.graph_name} {{ {q.triple} }}")
+    return "\n".join(lines), len(lines)
+
+
+class OxigraphStore(Store):
+    """Oxigraph (pyoxigraph) on disk, or in memory when ``path`` is None."""
+
+    embedded = True
+    atomic_replace = True
+
+    def __init__(self, path: Path | str | None, *, base: str):
+        self.base = base
+        self.path = Path(path) if path is not None else None
+        self.persistent = self.path is not None
+        try:
+            self._store = ox.Store(str(self.path)) if self.path is not None else ox.Store()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store at {self.path}: {exc} "
+                "(is another ikgraph process using it? Stop it or use its HTTP interface.)"
+            ) from None
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for backend-specific code (bulk loads, benchmarks)."""
+        return self._store
+
+    def query(self, sparql, *, default_graph=None, named_graphs=None, substitutions=None):
+        kwargs: dict[str, Any] = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:
+            kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        return self._store.query(sparql, **kwargs)
+
+    def replace_graphs(self, graphs, *, meta=()):
+        version = uuid.uuid4().hex
+        meta_iri = meta_graph(self.base)
+        parts = []
+        for name, quads in graphs.items():
+            parts.append(f"DROP SILENT GRAPH <{name}>")
+            body, count = _quad_text(quads)
+            if count:
+                parts.append(f"INSERT DATA {{ {body} }}")
+            parts.append(f"DELETE WHERE {{ GRAPH <{meta_iri}> {{ <{name}> ?p ?o }} }}")
+        version_prop = ikg(self.base, "version")
+        parts.append(
+            f"DELETE WHERE {{ GRAPH <{meta_iri}> {{ <{meta_iri}> <{version_prop}> ?v }} }}"
+        )
+        meta_body, _ = _quad_text(meta)
+        version_quad = (
+            f'GRAPH <{meta_iri}> {{ <{meta_iri}> <{ikg(self.base, "version")}> "{version}" }}'
+        )
+        parts.append(f"INSERT DATA {{ {meta_body}\n{version_quad} }}")
+        self._store.update(" ;\n".join(parts))
+        return version
+
+    def graphs(self):
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def dump(self, output, fmt, *, graph=None):
+        if graph is not None:
+            return self._store.dump(output, fmt, from_graph=ox.NamedNode(graph))
+        return self._store.dump(output, fmt)
+
+    def version(self):
+        meta_iri = meta_graph(self.base)
+        prop = ikg(self.base, "version")
+        rows = list(
+            self._store.query(
+                f"SELECT ?v WHERE {{ GRAPH <{meta_iri}> {{ <{meta_iri}> <{prop}> ?v }} }}"
+            )
+        )
+        return rows[0]["v"].value if rows else "empty"
+
+    def close(self):
+        if self.persistent:
+            self._store.flush()
+        del self._store
+
+
+def open_store(spec: str, *, base: str) -> Store:
+    """Open the store named by an ``IKGRAPH_STORE`` value.
+
+    :raises StoreError: for an unknown scheme or a store that cannot be opened.
+    """
+    scheme, _, rest = spec.partition(":")
+    if scheme == "memory":
+        return OxigraphStore(None, base=base)
+    if scheme == "oxigraph":
+        if not rest:
+            raise StoreError("IKGRAPH_STORE=oxigraph:PATH needs a path")
+        return OxigraphStore(rest, base=base)
+    if scheme == "sparql":
+        raise StoreError(
+            "IKGRAPH_STORE=sparql:...: remote SPARQL stores are not supported by this version"
+        )
+    raise StoreError(
+        f"IKGRAPH_STORE={spec!r}: unknown store; use oxigraph:PATH, memory: or sparql:URL"
+    )
