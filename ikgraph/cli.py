@@ -16,9 +16,10 @@ import click
 import pyoxigraph as ox
 
 from ikgraph import settings as settings_mod
+from ikgraph import spreadsheet
 from ikgraph.ingest import IngestResult, ingest
 from ikgraph.model import DATA_DIR, ONTOLOGY_DIR
-from ikgraph.sources import Source, SourceError, expand_paths, from_path
+from ikgraph.sources import Source, SourceError, from_path
 from ikgraph.store import Store, StoreError, open_store
 
 EXPORT_FORMATS = {
@@ -72,14 +73,32 @@ def main(ctx: click.Context, store_spec: str | None, base: str | None) -> None:
     ctx.call_on_close(obj.close)
 
 
-def _read_sources(paths: tuple[str, ...]) -> list[Source]:
-    files = expand_paths(Path(p) for p in paths)
+def _read_sources(paths: tuple[str, ...], *, lang: str = "de", fmt: str = "") -> list[Source]:
+    """RDF files as they are; spreadsheets converted, references resolved in the store.
+
+    A spreadsheet that cannot be converted ends the command with its report
+    (exit 1): on stdout in ``fmt`` for ``validate``, on stderr for ``load``.
+    """
+    files = spreadsheet.expand_paths(Path(p) for p in paths)
     if not files:
-        _fail("no RDF files found in " + ", ".join(paths))
+        _fail("no RDF files or spreadsheets found in " + ", ".join(paths))
     try:
-        return [from_path(f) for f in files]
+        read = {f: from_path(f) for f in files if not spreadsheet.handles(f)}
+        sheets = [f for f in files if spreadsheet.handles(f)]
+        if sheets:
+            store = click.get_current_context().find_object(Context).store
+            converted = spreadsheet.to_sources(sheets, store, also=list(read.values()))
+            read.update(zip(sheets, converted, strict=True))
+        return [read[f] for f in files]
     except SourceError as exc:
         _fail(str(exc))
+    except spreadsheet.SpreadsheetError as exc:
+        report = exc.report()
+        if fmt:
+            _echo_report(report, fmt, lang)
+            sys.exit(1)
+        click.echo(report.to_text(lang), err=True)
+        _fail("nothing was loaded: the spreadsheet has errors (see the report above)", 1)
     return []
 
 
@@ -109,13 +128,34 @@ def _report_written(result: IngestResult, lang: str) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.option(
+    "--bulk",
+    is_flag=True,
+    help="Load large trusted dumps (N-Quads, TriG, Turtle, N-Triples; millions of triples) "
+    "fast, WITHOUT SHACL validation: for restores and exports you trust. Each graph is "
+    "still replaced at once; progress goes to stderr.",
+)
 @click.pass_obj
-def load(obj: Context, paths: tuple[str, ...], lang: str) -> None:
+def load(obj: Context, paths: tuple[str, ...], lang: str, bulk: bool) -> None:
     """Validate files (or folders of files) and load each into its own named graph.
 
     All files are validated together; if any has a violation nothing is loaded.
     """
-    result = _run_ingest(obj, _read_sources(paths), dry_run=False)
+    if bulk:
+        from ikgraph.bulk import bulk_load
+
+        try:
+            done = bulk_load(
+                obj.store,
+                [Path(p) for p in paths],
+                contributor=obj.settings["CONTRIBUTOR"],
+            )
+        except SourceError as exc:
+            _fail(str(exc))
+        for graph, count in sorted(done.graphs.items()):
+            click.echo(f"loaded {count:>7} triples into <{graph}>")
+        return
+    result = _run_ingest(obj, _read_sources(paths, lang=lang), dry_run=False)
     _report_written(result, lang)
 
 
@@ -128,7 +168,10 @@ def build(obj: Context, data_dir: str | None, lang: str) -> None:
     folder = Path(data_dir or obj.settings["DATA_DIR"])
     if not folder.is_absolute() and not folder.exists():
         folder = DATA_DIR
-    sources = _read_sources((str(ONTOLOGY_DIR), str(folder)))
+    ontology = _read_sources((str(ONTOLOGY_DIR),))
+    for source in ontology:  # the ontology's graph is {base}graph/ontology
+        source.name = "ontology" if len(ontology) == 1 else f"ontology-{source.name}"
+    sources = ontology + _read_sources((str(folder),))
     click.echo(f"building the store {obj.settings['STORE']} from {folder} …", err=True)
     result = _run_ingest(obj, sources, dry_run=False)
     _report_written(result, lang)
@@ -156,18 +199,58 @@ def validate(obj: Context, paths: tuple[str, ...], fmt: str, lang: str, no_store
     References to published resources are checked against the store.
     Exit 0: conforms (warnings allowed); 1: violations; 2: unreadable input.
     """
-    sources = _read_sources(paths)
     if no_store:
         obj.settings["STORE"] = "memory:"
+    sources = _read_sources(paths, lang=lang, fmt=fmt)
     result = _run_ingest(obj, sources, dry_run=True)
     report = result.report
+    _echo_report(report, fmt, lang)
+    sys.exit(0 if report.conforms else 1)
+
+
+def _echo_report(report, fmt: str, lang: str) -> None:
     if fmt == "json":
         click.echo(report.to_json(lang))
     elif fmt == "turtle":
         click.echo(report.to_turtle())
     else:
         click.echo(report.to_text(lang))
-    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(),
+    help="File (xlsx) or folder (csv) to write; default ikgraph-vorlage.xlsx or ikgraph-vorlage/.",
+)
+@click.pass_obj
+def template(obj: Context, fmt: str, output: str | None) -> None:
+    """Write an empty contribution template, with instructions and drop-down lists.
+
+    The lists (fields of action, status, sectors, districts …) come from the
+    store when it holds the published data, else from ontology/ and data/.
+    """
+    path = Path(output or ("ikgraph-vorlage.xlsx" if fmt == "xlsx" else "ikgraph-vorlage"))
+    scheme, _, where = obj.settings["STORE"].partition(":")
+    store = None
+    if scheme != "oxigraph" or Path(where).exists():
+        try:
+            store = open_store(obj.settings["STORE"], base=obj.settings["BASE_IRI"])
+        except StoreError as exc:
+            click.echo(f"ikgraph: {exc}; using the lists in data/", err=True)
+    try:
+        written = spreadsheet.write_template(path, fmt=fmt, store=store)
+    except OSError as exc:
+        _fail(f"{path}: {exc.strerror or exc}")
+    finally:
+        if store is not None:
+            store.close()
+    for file in written:
+        click.echo(f"wrote {file}", err=True)
 
 
 def _cell(term) -> str:

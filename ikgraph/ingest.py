@@ -176,6 +176,14 @@ def ingest(
         focus=focus,
         sources=subject_source,
     )
+    for finding in report.findings:
+        for source in sources:
+            cell = source.cells.get((finding.focus, finding.path)) or source.cells.get(
+                (finding.focus, None)
+            )
+            if cell:
+                finding.location = cell
+                break
     if not report.conforms or dry_run:
         return IngestResult(report=report)
     counts = {name: len(quads) for name, quads in per_graph.items()}

@@ -55,6 +55,11 @@ class Source:
     format: ox.RdfFormat
     filename: str = ""
     quads: list[ox.Quad] = field(default_factory=list)
+    #: where a statement came from in a spreadsheet: (subject IRI, property IRI
+    #: or None for the row) → a cell reference such as "Maßnahmen!D7"
+    cells: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    #: already-parsed quads (e.g. from a spreadsheet) instead of RDF bytes
+    prepared: list[ox.Quad] | None = None
 
     @property
     def sha256(self) -> str:
@@ -120,6 +125,11 @@ def parse(source: Source, *, base: str) -> list[ox.Quad]:
     """
     target = ox.NamedNode(graph_iri(base, source.name))
     label = source.filename or source.name
+    if source.prepared is not None:
+        source.quads = [ox.Quad(q.subject, q.predicate, q.object, target) for q in source.prepared]
+        if not source.quads:
+            raise SourceError(label, "the contribution holds no data")
+        return source.quads
     if not source.data.strip():
         raise SourceError(label, "the file is empty")
     try:

@@ -186,3 +186,4 @@ def test_store_in_use_is_a_clear_error(store):
     finally:
         holder.kill()
         holder.wait()
+        holder.stdout.close()

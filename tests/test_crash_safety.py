@@ -24,15 +24,17 @@ def _contribution(version: str, count: int) -> str:
         "@prefix dcterms: <http://purl.org/dc/terms/> .",
         "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix res: <https://w3id.org/ikg/id/> .",
+        "@prefix measure: <https://w3id.org/ikg/id/measure/> .",
+        "@prefix field: <https://w3id.org/ikg/id/field/> .",
+        "@prefix org: <https://w3id.org/ikg/id/organisation/> .",
     ]
     for i in range(count):
         label = f'"Beispielprojekt {i} ({version})"'
         lines.append(
-            f"res:measure/beispiel-{i} a ikg:Project ; skos:prefLabel {label}@de, {label}@en ; "
+            f"measure:beispiel-{i} a ikg:Project ; skos:prefLabel {label}@de, {label}@en ; "
             f"rdfs:label {label}@de ; "
-            "ikg:responsibleOrganisation res:organisation/landkreis-06434 ; "
-            f"dcterms:subject res:field/{i % 7 + 1} ; ikg:fundedBy res:measure/wir ; "
+            "ikg:responsibleOrganisation org:landkreis-06434 ; "
+            f"dcterms:subject field:{i % 7 + 1} ; ikg:fundedBy measure:wir ; "
             f"dcterms:source <https://example.org/beispiel/{i}> ."
         )
     return "\n".join(lines) + "\n"
@@ -71,7 +73,7 @@ def store(tmp_path):
 
 
 def test_sigkill_during_write_keeps_old_or_new_graph(store, tmp_path):
-    count = 1500
+    count = 600
     old = tmp_path / "old" / "bulk-contribution.ttl"
     new = tmp_path / "new" / "bulk-contribution.ttl"
     old.parent.mkdir()
@@ -101,6 +103,7 @@ def test_sigkill_during_write_keeps_old_or_new_graph(store, tmp_path):
         time.sleep(rng.uniform(0, 0.15))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+        proc.stderr.close()
         if proc.returncode == -signal.SIGKILL:
             killed_midway += 1
         n, versions, meta_n = _graph_state(snapshot)
