@@ -55,6 +55,27 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting("MAX_BODY_BYTES", 10 * 1024 * 1024, "Largest request body accepted, in bytes.", int),
+    Setting(
+        "CACHE_BYTES",
+        64 * 1024 * 1024,
+        "Memory for cached query answers, in bytes (least recently used go first); 0: no cache.",
+        int,
+    ),
+    Setting("QUERIES_DIR", "queries", "Folder of the curated SPARQL queries (.rq) and examples."),
+    Setting(
+        "REMOTE_USER",
+        "",
+        "User for a sparql: store that needs one (HTTP digest or basic authentication, as the "
+        "server asks; Virtuoso: its /sparql-auth endpoint).",
+    ),
+    Setting("REMOTE_PASSWORD", "", "Password of REMOTE_USER."),
+    Setting(
+        "REMOTE_TIMEOUT",
+        60.0,
+        "Longest wait, in seconds, for a sparql: store to connect or to answer; then the store "
+        "counts as unavailable (the service answers 503).",
+        float,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -23,10 +23,16 @@ from typing import IO, Any, ClassVar
 import pyoxigraph as ox
 
 from ikgraph.iris import ikg, meta_graph
+from ikgraph.querytext import has_dataset_clause
 
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message says why."""
+
+
+class StoreUnavailable(StoreError):
+    """A remote store does not answer (down, unreachable, timed out); the message
+    names its URL. It may work again later: the service answers 503."""
 
 
 class Store(ABC):
@@ -119,7 +125,8 @@ class OxigraphStore(Store):
         kwargs: dict[str, Any] = {}
         if default_graph is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
-        else:
+        elif not has_dataset_clause(sparql):
+            # the union of all graphs, unless the query names its dataset (FROM)
             kwargs["use_default_graph_as_union"] = True
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
@@ -186,9 +193,9 @@ def open_store(spec: str, *, base: str) -> Store:
             raise StoreError("IKGRAPH_STORE=oxigraph:PATH needs a path")
         return OxigraphStore(rest, base=base)
     if scheme == "sparql":
-        raise StoreError(
-            "IKGRAPH_STORE=sparql:...: remote SPARQL stores are not supported by this version"
-        )
+        from ikgraph.remote import RemoteStore
+
+        return RemoteStore.from_spec(rest, base=base)
     raise StoreError(
         f"IKGRAPH_STORE={spec!r}: unknown store; use oxigraph:PATH, memory: or sparql:URL"
     )

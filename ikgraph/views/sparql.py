@@ -1,0 +1,300 @@
+"""``/sparql``: the SPARQL 1.1 Protocol query operation, read-only.
+
+`SPARQL 1.1 Protocol §2.1 <https://www.w3.org/TR/sparql11-protocol/#query-operation>`_:
+a query arrives by GET (``query=``), by POST of an HTML form
+(``application/x-www-form-urlencoded``) or by POST of the bare query
+(``application/sparql-query``); ``default-graph-uri`` and ``named-graph-uri``
+(repeatable) name the dataset. Without them the default graph is the union of
+all named graphs, as the service description says.
+
+The answer's format is negotiated (:mod:`ikgraph.negotiation`): ``Accept``,
+or ``format=`` in links. Answers are streamed in chunks, cut at
+``IKGRAPH_MAX_ROWS`` (marked by the ``X-Ikgraph-Truncated`` header and, in
+SPARQL JSON, a ``truncated`` member), timed against
+``IKGRAPH_QUERY_TIMEOUT`` (:mod:`ikgraph.limits`) and cached with an ETag
+(:mod:`ikgraph.cache`). A GET without a query answers the
+`service description <https://www.w3.org/TR/sparql11-service-description/>`_,
+or the query page for a browser. Reads are open to every origin (CORS).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from flask_cors import CORS
+from werkzeug.datastructures import MultiDict
+
+from ikgraph import cache, limits
+from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose, describe
+from ikgraph.views import get_cache, get_store, public_url, ui
+from ikgraph.views.description import service_description
+from ikgraph.querytext import query_form, update_keyword, uses_service
+from ikgraph.views.serialize import SELECT_WRITERS, boolean, graph, prefixes
+
+bp = Blueprint("sparql", __name__)
+CORS(
+    bp,
+    origins="*",
+    send_wildcard=True,
+    methods=["GET", "HEAD", "POST", "OPTIONS"],
+    expose_headers=["ETag", limits.TRUNCATED_HEADER],
+    max_age=86400,
+)
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_UPDATE_HINT = "this endpoint only answers queries; send updates to /update"
+
+
+class ProtocolError(Exception):
+    """A request this endpoint refuses; ``status`` and the message become the answer."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class QueryRequest:
+    """The protocol parameters of one request."""
+
+    query: str | None
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+    params: MultiDict = field(default_factory=MultiDict)
+
+    def get(self, name: str) -> str | None:
+        return self.params.get(name)
+
+
+def read_request() -> QueryRequest:
+    """The query and dataset of a GET or POST, by the rules of the protocol.
+
+    :raises ProtocolError: for an update, a second ``query``, an unknown body type.
+    """
+    query: str | None = None
+    if request.method == "POST" and request.mimetype == "application/sparql-query":
+        params = request.args
+        if "query" in params:
+            raise ProtocolError(400, "the query is in the body; do not also send query=")
+        try:
+            query = request.get_data().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(400, f"the query is not UTF-8: {exc}") from None
+    elif request.method == "POST" and request.mimetype == "application/sparql-update":
+        raise ProtocolError(400, _UPDATE_HINT)
+    elif request.method == "POST" and request.mimetype not in _FORMS:
+        raise ProtocolError(
+            415,
+            f"cannot read a POST body of type {request.mimetype or '(none)'!r}; send "
+            "application/x-www-form-urlencoded (query=...) or application/sparql-query",
+        )
+    else:
+        params = request.values
+    if "update" in params:
+        raise ProtocolError(400, _UPDATE_HINT)
+    queries = params.getlist("query")
+    if len(queries) > 1:
+        raise ProtocolError(400, "send exactly one query= parameter")
+    if queries:
+        query = queries[0]
+    default = params.getlist("default-graph-uri")
+    named = params.getlist("named-graph-uri")
+    if default or named:
+        return QueryRequest(query, default, named, MultiDict(params))
+    return QueryRequest(query, None, None, MultiDict(params))
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(
+        message.rstrip() + "\n", status=status, content_type="text/plain; charset=utf-8"
+    )
+
+
+@bp.errorhandler(ProtocolError)
+def _protocol_error(exc: ProtocolError) -> Response:
+    return _error(exc.status, str(exc))
+
+
+@bp.errorhandler(limits.LimitError)
+def _limit_error(exc: limits.LimitError) -> Response:
+    traceback.clear_frames(exc.__traceback__)  # frames may hold engine results; see in_this_thread
+    return _error(exc.status, str(exc))
+
+
+def _negotiate(formats: tuple[Format, ...], what: str, qr: QueryRequest) -> Format:
+    requested = qr.params.getlist("format")
+    fmt = choose(formats, accept=request.headers.get("Accept"), requested=requested)
+    if fmt is None:
+        asked = ", ".join(f"format={r}" for r in requested) or request.headers.get("Accept", "")
+        raise ProtocolError(
+            406, f"no offered format for {what} fits {asked!r}; offered:\n{describe(formats)}"
+        )
+    return fmt
+
+
+def _run(text: str, qr: QueryRequest) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    try:
+        return get_store().query(
+            text, default_graph=qr.default_graphs, named_graphs=qr.named_graphs
+        )
+    except SyntaxError as exc:
+        raise ProtocolError(400, f"malformed query: {exc.msg}") from None
+    except ValueError as exc:
+        raise ProtocolError(400, f"default-graph-uri or named-graph-uri: {exc}") from None
+
+
+def _form_of(result: object) -> str:
+    if isinstance(result, ox.QueryBoolean):
+        return "ASK"
+    return "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT"
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """Answer a SPARQL query, or describe the service."""
+    qr = read_request()
+    if qr.query is None:
+        if request.method == "POST":
+            raise ProtocolError(
+                400, "no query: send query=... or a body of type application/sparql-query"
+            )
+        return describe_service(qr)
+    text = qr.query
+    if not text.strip():
+        raise ProtocolError(400, "the query is empty")
+    if keyword := update_keyword(text):
+        raise ProtocolError(400, f"{keyword} is SPARQL Update: {_UPDATE_HINT}")
+    if uses_service(text):
+        raise ProtocolError(400, "SERVICE (federated query) is not allowed on this endpoint")
+    config = current_app.config
+    limit = limits.deadline(config["QUERY_TIMEOUT"], qr.get("timeout"))
+    rows = limits.max_rows(config["MAX_ROWS"], qr.get("max-rows"))
+    form, parsed = query_form(text), None
+    if form is None:  # not readable at a glance: let the parser say what is wrong, or what it is
+        parsed = _run(text, qr)
+        form = _form_of(parsed)
+    graph_answer = form in ("CONSTRUCT", "DESCRIBE")
+    fmt = _negotiate(GRAPH_FORMATS if graph_answer else RESULT_FORMATS, f"{form} answers", qr)
+
+    store, answers = get_store(), get_cache()
+    version = store.version()
+    answers.sync(version)
+    key = cache.key(text, qr.default_graphs, qr.named_graphs, fmt.key, rows, version)
+    tag = cache.etag(key)
+    if fmt is not HTML:
+        if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(tag):
+            return _finish(Response(status=304), tag)
+        if (hit := answers.get(key)) is not None:
+            headers = hit.headers
+            return _finish(Response(hit.body, content_type=hit.content_type, headers=headers), tag)
+
+    def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """The parsed query the first time, a new evaluation after that."""
+        nonlocal parsed
+        result, parsed = parsed, None
+        return result if result is not None else _run(text, qr)
+
+    if fmt is HTML:
+        return _html_answer(text, form, run, rows=rows, limit=limit)
+    if form == "ASK":
+        result = run()
+        limit.check()
+        body: Iterable[bytes] = [boolean(fmt.key, result)]
+        truncated = False
+    elif graph_answer:
+        triples, truncated = limits.cut(run, rows=rows, limit=limit)
+        body = graph(fmt.key, triples, prefixes=prefixes(config["BASE_IRI"]))
+    else:
+        parsed = run()
+        names = [v.value for v in parsed.variables]
+        solutions, truncated = limits.cut(run, rows=rows, limit=limit)
+        body = SELECT_WRITERS[fmt.key](names, solutions, truncated)
+    headers = {limits.TRUNCATED_HEADER: "true" if truncated else "false"}
+    stream: Iterator[bytes] = answers.tee(
+        key,
+        in_this_thread(body),
+        content_type=fmt.content_type,
+        headers=headers,
+        keep=lambda: store.version() == version,
+    )
+    return _finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
+
+
+def _html_answer(
+    text: str, form: str, run: Callable[[], Any], *, rows: int, limit: limits.Deadline
+) -> Response:
+    """The answer as a table on the query page (the form works without JavaScript)."""
+    if form == "ASK":
+        result = run()
+        limit.check()
+        return ui.send_page(in_this_thread(ui.results_page(text, boolean=bool(result))))
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        triples, truncated = limits.cut(run, rows=rows, limit=limit)
+        cells = ((t.subject, t.predicate, t.object) for t in triples)
+        names = ["subject", "predicate", "object"]
+        page = ui.results_page(text, names=names, rows=cells, truncated=truncated)
+        return ui.send_page(in_this_thread(page))
+    first = run()
+    names = [v.value for v in first.variables]
+    pending = [first]
+    solutions, truncated = limits.cut(
+        lambda: pending.pop() if pending else run(), rows=rows, limit=limit
+    )
+    page = ui.results_page(text, names=names, rows=solutions, truncated=truncated)
+    return ui.send_page(in_this_thread(page))
+
+
+def in_this_thread(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Pass an answer through; if it fails midway, let go of the engine's results here.
+
+    pyoxigraph's result iterators belong to the thread that made them and must
+    be dropped there. A failure while streaming (a timeout) raises through
+    frames that hold them; the traceback would keep them alive until some other
+    thread collects it. Clearing those frames drops them now, in this thread.
+    """
+    try:
+        yield from chunks
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)
+        raise
+
+
+def _finish(response: Response, tag: str) -> Response:
+    response.set_etag(tag, weak=True)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept")
+    return response
+
+
+def describe_service(qr: QueryRequest) -> Response:
+    """The service description, or the query page for a browser."""
+    if qr.get("example") is not None:
+        return ui.query_page()
+    fmt = _negotiate(GRAPH_FORMATS, "the service description", qr)
+    if fmt is HTML:
+        return ui.query_page()
+    config = current_app.config
+    note = (
+        f"Answers carry at most IKGRAPH_MAX_ROWS = {config['MAX_ROWS']} rows or triples; "
+        f"a cut answer is marked by the header {limits.TRUNCATED_HEADER}: true. Queries stop "
+        f"after IKGRAPH_QUERY_TIMEOUT = {config['QUERY_TIMEOUT']:g} s; a request may lower "
+        "both (timeout=, max-rows=). SERVICE is not allowed."
+    )
+    triples = service_description(public_url("/sparql"), get_store().graphs(), limits_note=note)
+    body = b"".join(graph(fmt.key, triples, prefixes=_SD_PREFIXES))
+    response = Response(body, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+_SD_PREFIXES = {
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "formats": "http://www.w3.org/ns/formats/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
