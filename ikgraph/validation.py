@@ -179,7 +179,8 @@ def validate(
     )
     keep = set(focus) if focus is not None else None
     findings: list[Finding] = []
-    for result in report_graph.subjects(rdflib.RDF.type, SH.ValidationResult):
+    # top-level results only; nested sh:detail results explain them
+    for result in report_graph.objects(None, SH.result):
         node = report_graph.value(result, SH.focusNode)
         if keep is not None and node not in keep:
             continue
