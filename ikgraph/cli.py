@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
+from ikgraph import history, spreadsheet, tokens
 from ikgraph import settings as settings_mod
-from ikgraph import spreadsheet
 from ikgraph.ingest import IngestResult, ingest
 from ikgraph.model import DATA_DIR, ONTOLOGY_DIR
 from ikgraph.sources import Source, SourceError, from_path
@@ -50,9 +50,13 @@ class Context:
     def store(self) -> Store:
         if self._store is None:
             try:
-                self._store = open_store(self.settings["STORE"], base=self.settings["BASE_IRI"])
+                self._store = open_store(
+                    self.settings["STORE"], base=self.settings["BASE_IRI"], settings=self.settings
+                )
             except StoreError as exc:
                 _fail(str(exc))
+            if self.settings["HISTORY_DIR"]:
+                history.attach(self._store, self.settings["HISTORY_DIR"])
         return self._store
 
     def close(self) -> None:
@@ -61,7 +65,17 @@ class Context:
             self._store = None
 
 
-@click.group()
+class _Group(click.Group):
+    """Commands whose store fails midway (a remote store went down) exit 2 with the message."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=_Group)
 @click.option("--store", "store_spec", help="Store to use (overrides IKGRAPH_STORE).")
 @click.option("--base", help="Base IRI (overrides IKGRAPH_BASE_IRI).")
 @click.version_option(package_name="ikgraph")
@@ -162,9 +176,13 @@ def load(obj: Context, paths: tuple[str, ...], lang: str, bulk: bool) -> None:
 @main.command()
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), help="Folder of data files.")
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing if the store already holds graphs.")
 @click.pass_obj
-def build(obj: Context, data_dir: str | None, lang: str) -> None:
+def build(obj: Context, data_dir: str | None, lang: str, if_empty: bool) -> None:
     """Load the ontology and every file of the data folder (validated), replacing their graphs."""
+    if if_empty and obj.store.graphs():
+        click.echo(f"the store {obj.settings['STORE']} already holds data; not rebuilding", err=True)
+        return
     folder = Path(data_dir or obj.settings["DATA_DIR"])
     if not folder.is_absolute() and not folder.exists():
         folder = DATA_DIR
@@ -239,11 +257,15 @@ def template(obj: Context, fmt: str, output: str | None) -> None:
     store = None
     if scheme != "oxigraph" or Path(where).exists():
         try:
-            store = open_store(obj.settings["STORE"], base=obj.settings["BASE_IRI"])
+            store = open_store(
+                obj.settings["STORE"], base=obj.settings["BASE_IRI"], settings=obj.settings
+            )
         except StoreError as exc:
             click.echo(f"ikgraph: {exc}; using the lists in data/", err=True)
     try:
         written = spreadsheet.write_template(path, fmt=fmt, store=store)
+    except FileExistsError as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"{path}: {exc.strerror or exc}")
     finally:
@@ -259,8 +281,44 @@ def _cell(term) -> str:
     return term.value if hasattr(term, "value") else str(term)
 
 
+def _named_query(
+    obj: Context, named: str | None, params: tuple[str, ...], list_queries: bool
+) -> tuple[str, dict]:
+    """The text and bound parameters of a curated query (``--named``), or the list (``--list``)."""
+    from ikgraph import querycatalog
+    from ikgraph.model import ROOT
+
+    folder = Path(obj.settings["QUERIES_DIR"])
+    if not folder.is_absolute() and not folder.is_dir():
+        folder = ROOT / "queries"
+    catalog = querycatalog.load(folder, base=obj.settings["BASE_IRI"])
+    for problem in catalog.errors.values():
+        click.echo(f"ikgraph: left out: {problem}", err=True)
+    if list_queries:
+        for q in catalog:
+            args = " ".join(
+                f"{p.name}={p.type_text}" + ("" if p.required else "?") for p in q.parameters
+            )
+            click.echo(f"{q.name}\t{q.title('en')}\t{args}")
+        sys.exit(0)
+    found = catalog.get(named or "")
+    if found is None:
+        _fail(f"no query named {named!r}; `ikgraph query --list` lists them")
+    values: dict[str, list[str]] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--param {item!r}: write NAME=VALUE")
+        values.setdefault(key, []).append(value)
+    try:
+        return found.text, found.bind(values, store=obj.store)
+    except querycatalog.ParameterError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
 @main.command()
-@click.argument("sparql")
+@click.argument("sparql", required=False)
 @click.option(
     "--format",
     "fmt",
@@ -268,16 +326,38 @@ def _cell(term) -> str:
     default="table",
     show_default=True,
 )
+@click.option("--named", help="Run the curated query NAME of the catalogue (queries/).")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of --named."
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the curated queries.")
 @click.pass_obj
-def query(obj: Context, sparql: str, fmt: str) -> None:
-    """Run a SPARQL query (text, or @FILE) on the store; the default graph is the union."""
-    if sparql.startswith("@"):
+def query(
+    obj: Context,
+    sparql: str | None,
+    fmt: str,
+    named: str | None,
+    params: tuple[str, ...],
+    list_queries: bool,
+) -> None:
+    """Run a SPARQL query (text, or @FILE) on the store; the default graph is the union.
+
+    With --named NAME run a curated query instead, its parameters given as --param NAME=VALUE.
+    """
+    substitutions = None
+    if named or list_queries:
+        if sparql is not None:
+            _fail("give either a SPARQL query or --named/--list, not both")
+        sparql, substitutions = _named_query(obj, named, params, list_queries)
+    elif sparql is None or params:
+        _fail("give a SPARQL query, or --named NAME (with --param NAME=VALUE), or --list")
+    elif sparql.startswith("@"):
         try:
             sparql = Path(sparql[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             _fail(f"{sparql[1:]}: {exc.strerror}")
     try:
-        result = obj.store.query(sparql)
+        result = obj.store.query(sparql, substitutions=substitutions)
     except SyntaxError as exc:
         _fail(f"malformed query: {exc}")
     if isinstance(result, ox.QueryBoolean):
@@ -366,7 +446,7 @@ def show_settings(obj: Context, markdown: bool) -> None:
         click.echo(settings_mod.markdown_table())
         return
     for setting in settings_mod.SETTINGS:
-        click.echo(f"IKGRAPH_{setting.name}={obj.settings[setting.name]}")
+        click.echo(f"IKGRAPH_{setting.name}={setting.shown(obj.settings[setting.name])}")
         click.echo(f"    {setting.help} (default: {setting.default!r})")
 
 
@@ -384,7 +464,132 @@ def serve(obj: Context, host: str | None, port: int | None, threads: int | None)
     cfg.update({k: v for k, v in {"HOST": host, "PORT": port, "THREADS": threads}.items() if v})
     try:
         app = create_app(cfg)
-    except StoreError as exc:
+    except (StoreError, ValueError) as exc:
         _fail(str(exc))
     click.echo(banner(cfg), err=True)
     run(app, host=cfg["HOST"], port=cfg["PORT"], threads=cfg["THREADS"])
+
+
+@main.group()
+def token() -> None:
+    """Contributors' tokens for writing through the service (IKGRAPH_TOKENS_FILE)."""
+
+
+def _tokens_file(obj: Context) -> Path:
+    if not obj.settings["TOKENS_FILE"]:
+        _fail("set IKGRAPH_TOKENS_FILE to the file that keeps the tokens (e.g. var/tokens.json)")
+    return Path(obj.settings["TOKENS_FILE"])
+
+
+@token.command("add")
+@click.argument("name")
+@click.argument("more", nargs=-1)
+@click.option(
+    "--graphs",
+    "patterns",
+    multiple=True,
+    required=True,
+    help="Graph names NAME may write (after {base}graph/), shell patterns: 'kreis-offenbach*'.",
+)
+@click.pass_obj
+def token_add(obj: Context, name: str, more: tuple[str, ...], patterns: tuple[str, ...]) -> None:
+    """Give NAME a fresh token for the graphs --graphs PATTERN… and print it, once.
+
+    The file keeps only the token's SHA-256; a token NAME had before stops working.
+    """
+    path = _tokens_file(obj)
+    try:
+        secret = tokens.add(path, name, [*patterns, *more])
+    except tokens.TokenFileError as exc:
+        _fail(str(exc))
+    click.echo(f"token of {name} for {', '.join([*patterns, *more])}; shown only now:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@click.pass_obj
+def token_list(obj: Context) -> None:
+    """The contributors and the graphs each may write."""
+    try:
+        entries = tokens.read(_tokens_file(obj))
+    except tokens.TokenFileError as exc:
+        _fail(str(exc))
+    for name, entry in sorted(entries.items()):
+        click.echo(f"{name}\t{' '.join(entry['graphs'])}")
+
+
+@token.command("remove")
+@click.argument("name")
+@click.pass_obj
+def token_remove(obj: Context, name: str) -> None:
+    """Withdraw NAME's token."""
+    try:
+        if not tokens.remove(_tokens_file(obj), name):
+            _fail(f"no contributor {name!r} in {obj.settings['TOKENS_FILE']}")
+    except tokens.TokenFileError as exc:
+        _fail(str(exc))
+
+
+@main.command("history")
+@click.argument("graph")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def show_history(obj: Context, graph: str, fmt: str) -> None:
+    """The versions of GRAPH (a name or an IRI): when, who, which file, what changed."""
+    iri = history.graph_name(obj.settings["BASE_IRI"], graph)
+    found = history.versions(obj.store, iri)
+    if not found:
+        _fail(f"<{iri}> has no recorded versions")
+    if fmt == "json":
+        from dataclasses import asdict
+
+        click.echo(json.dumps([asdict(v) for v in found], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"<{iri}>")
+    for v in found:
+        change = "removed" if v.deleted else f"+{v.added or 0} -{v.removed or 0}"
+        if v.added is None and not v.deleted:
+            change = "(written outside ikgraph's ingest)"
+        click.echo(
+            f"{v.number:>4}  {v.time or '-':<27}  {v.contributor or '-':<16}  "
+            f"{v.triples:>7} triples  {change:<16}  {v.source or ''}"
+        )
+
+
+@main.command()
+@click.argument("graph")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.pass_obj
+def diff(obj: Context, graph: str, old: int, new: int) -> None:
+    """The triples version NEW of GRAPH lost (-) and gained (+) against version OLD."""
+    iri = history.graph_name(obj.settings["BASE_IRI"], graph)
+    try:
+        removed, added = history.diff(obj.store, iri, old, new)
+    except history.HistoryError as exc:
+        _fail(str(exc))
+    for line in removed:
+        click.echo(f"- {line}")
+    for line in added:
+        click.echo(f"+ {line}")
+    click.echo(f"{len(removed)} removed, {len(added)} added", err=True)
+
+
+@main.command()
+@click.argument("graph")
+@click.argument("number", type=int)
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.pass_obj
+def rollback(obj: Context, graph: str, number: int, lang: str) -> None:
+    """Write version NUMBER of GRAPH again, as a new version (validated like any load)."""
+    iri = history.graph_name(obj.settings["BASE_IRI"], graph)
+    try:
+        result = history.rollback(obj.store, iri, number, contributor=obj.settings["CONTRIBUTOR"])
+    except (history.HistoryError, SourceError) as exc:
+        _fail(str(exc))
+    if isinstance(result, history.Removed):
+        now = result.versions[iri]
+        click.echo(f"removed <{iri}>, as it was in version {number} (now version {now})")
+        return
+    _report_written(result, lang)
+    click.echo(f"<{iri}> is at version {number} again, as version {result.versions[iri]}")

@@ -11,14 +11,14 @@ contribution, not of the store.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
 import rdflib
 
-from ikgraph import model
+from ikgraph import history, model
 from ikgraph.iris import PROV, RDF_TYPE, XSD, ikg, slugify
 from ikgraph.sources import Source, parse
 from ikgraph.store import Store
@@ -40,6 +40,8 @@ class IngestResult:
     report: Report
     graphs: dict[str, int] = field(default_factory=dict)
     version: str | None = None
+    #: the number of the new version of each graph written (see :mod:`ikgraph.history`)
+    versions: dict[str, int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
@@ -79,6 +81,7 @@ def _provenance(
     contributor: str,
     report: Report,
     started: datetime,
+    changes: Mapping[str, history.Change] | None = None,
 ) -> list[ox.Quad]:
     meta = ox.NamedNode(f"{base}graph/meta")
     now = datetime.now(UTC)
@@ -125,6 +128,21 @@ def _provenance(
                 q(g, ikg(base, "sha256"), ox.Literal(source.sha256)),
                 q(activity, prov + "used", ox.Literal(source.filename or source.name)),
             ]
+        if changes and name in changes:
+            change = changes[name]
+            file = (source.filename.rsplit("/", 1)[-1] or source.name) if source else None
+            quads += [
+                q(g, ikg(base, "triplesAdded"), lit(change.added, "integer")),
+                q(g, ikg(base, "triplesRemoved"), lit(change.removed, "integer")),
+                *history.version_quads(
+                    base,
+                    change,
+                    activity=activity,
+                    agent=agent,
+                    time=lit(now.isoformat(), "dateTime"),
+                    source=(file, source.sha256) if source and file else None,
+                ),
+            ]
     return quads
 
 
@@ -135,12 +153,16 @@ def ingest(
     contributor: str,
     dry_run: bool = False,
     on_validated: Callable[[int], None] | None = None,
+    expect: Mapping[str, int] | None = None,
 ) -> IngestResult:
     """Validate ``sources`` together and, if they conform, replace their graphs at once.
 
     :param dry_run: validate only; never write (``ikgraph validate``, ``POST /validate``).
     :param on_validated: called with the number of triples just before the write.
+    :param expect: write only if each named graph is still at this version number
+        (read with :func:`ikgraph.history.current` before the data was prepared).
     :raises ikgraph.sources.SourceError: if a source cannot be parsed (nothing is written).
+    :raises ikgraph.history.Conflict: if ``expect`` no longer holds (nothing is written).
     """
     started = datetime.now(UTC)
     base = store.base
@@ -187,10 +209,21 @@ def ingest(
     if not report.conforms or dry_run:
         return IngestResult(report=report)
     counts = {name: len(quads) for name, quads in per_graph.items()}
-    meta = _provenance(
-        base, origin, counts, contributor=contributor, report=report, started=started
-    )
-    if on_validated is not None:
-        on_validated(len(all_quads))
-    version = store.replace_graphs(per_graph, meta=meta)
-    return IngestResult(report=report, graphs=counts, version=version)
+    with history.lock(store):  # one writer at a time: versions are numbered in order
+        if expect is not None:
+            history.check(store, expect)
+        changes = history.prepare(store, per_graph)
+        meta = _provenance(
+            base,
+            origin,
+            counts,
+            contributor=contributor,
+            report=report,
+            started=started,
+            changes=changes,
+        )
+        if on_validated is not None:
+            on_validated(len(all_quads))
+        version = store.replace_graphs(per_graph, meta=meta)
+    numbers = {name: change.number for name, change in changes.items()}
+    return IngestResult(report=report, graphs=counts, version=version, versions=numbers)

@@ -1,25 +1,31 @@
-"""Limits on what one request may cost: query time, result rows, body bytes.
+"""Limits on what one request may cost or reach: time, rows, bytes, rate, hosts.
 
 Each limit is a setting (``IKGRAPH_QUERY_TIMEOUT``, ``IKGRAPH_MAX_ROWS``,
-``IKGRAPH_MAX_BODY_BYTES``). A request may lower a limit (``timeout=``,
-``max-rows=``) but never raise it, and every error a limit causes names the
-setting, so an operator knows what to change and a user knows what was hit.
+``IKGRAPH_MAX_BODY_BYTES``, ``IKGRAPH_RATE_LIMIT_*``, ``IKGRAPH_SERVICE_ALLOWLIST``
+…). A request may lower a limit (``timeout=``, ``max-rows=``) but never raise
+it, and every error a limit causes names the setting, so an operator knows
+what to change and a user knows what was hit.
 
-The time limit is enforced here by a :class:`Deadline` that the code pulling
-results checks between rows. On the embedded engine that is the only place
-Python regains control: a single step that takes long inside Oxigraph (an
-aggregate, a sort) is noticed when it returns. Moving queries into worker
-processes that can be killed only has to change :func:`deadline` and
-:class:`Deadline`; callers stay as they are.
+The time limit is a :class:`Deadline`. In the server's own process it is
+checked between rows, which is the only place Python regains control from
+Oxigraph: a single long step (an aggregate, a sort) is noticed when it
+returns. With query workers (:mod:`ikgraph.workers`) the server waits for a
+worker no longer than :meth:`Deadline.remaining` and kills it past the
+deadline, so the work really stops; answers arrive already cut at the row
+limit, and :func:`cut` passes them through.
+
+Per-client request rates are counted by Flask-Limiter (:func:`init_rate_limits`);
+a client over the limit gets ``429`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -97,6 +103,10 @@ class Deadline:
     def expired(self) -> bool:
         return time.monotonic() > self.ends
 
+    def remaining(self) -> float:
+        """Seconds left (negative once the time is up)."""
+        return self.ends - time.monotonic()
+
     def check(self) -> None:
         """:raises QueryTimeout: (503) once the time is up; the message names the setting."""
         if time.monotonic() > self.ends:
@@ -133,15 +143,20 @@ def cut(
     """At most ``rows`` items of ``run()``, and whether there were more.
 
     Whether an answer is cut must be known before its first byte is sent (it
-    is a response header). Up to ``read_ahead`` (:data:`READ_AHEAD`) items are read and kept; an
-    answer that ends or passes ``rows`` within them is served from them. A
-    larger answer is counted without keeping items until ``rows + 1``, then
-    ``run()`` is called again and streamed. Every item pulled is timed.
+    is a response header). An answer that was cut already (a query worker's,
+    with a ``truncated`` flag) is passed through, timed. Otherwise up to
+    ``read_ahead`` (:data:`READ_AHEAD`) items are read and kept; an answer that
+    ends or passes ``rows`` within them is served from them. A larger answer is
+    counted without keeping items until ``rows + 1``, then ``run()`` is called
+    again and streamed. Every item pulled is timed.
 
     :raises QueryTimeout: if the deadline passes while reading ahead or counting.
     """
     read_ahead = READ_AHEAD if read_ahead is None else read_ahead
-    items = timed(run(), limit)
+    first = run()
+    if isinstance(getattr(first, "truncated", None), bool):
+        return timed(first, limit), first.truncated
+    items = timed(first, limit)
     head = list(itertools.islice(items, min(rows, read_ahead) + 1))
     if len(head) > rows:
         return iter(head[:rows]), True
@@ -157,3 +172,145 @@ def body_too_large(max_bytes: int) -> str:
         f"request body too large: the limit is IKGRAPH_MAX_BODY_BYTES ({max_bytes} bytes); "
         "send a shorter query or ask the operator to raise the setting"
     )
+
+
+# --- outbound requests -----------------------------------------------------------------------
+
+_SKIP = (
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r"|#[^\n\r]*"
+)
+_IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
+_SERVICE_TOKENS = re.compile(f"{_SKIP}|{_IRI}|(?<![\\w:?$])(SERVICE)\\b", re.I | re.S)
+_SERVICE_TARGET = re.compile(rf"(?:\s|#[^\n\r]*)*(?:SILENT\b(?:\s|#[^\n\r]*)*)?({_IRI})?", re.I)
+_ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def allowlist(value: str) -> frozenset[str]:
+    """The IRIs of ``IKGRAPH_SERVICE_ALLOWLIST`` (separated by commas or white space)."""
+    return frozenset(part for part in re.split(r"[\s,]+", value or "") if part)
+
+
+def check_services(text: str, allowed: frozenset[str]) -> None:
+    """Refuse a query that calls a ``SERVICE`` not on the allow-list.
+
+    A federated query makes the engine send HTTP requests to the IRI it names,
+    so only endpoints on ``IKGRAPH_SERVICE_ALLOWLIST`` (empty by default) may be
+    called, each named by a full IRI (not a variable, a prefixed name or a
+    relative IRI). Strings and comments are skipped.
+
+    :raises LimitError: (400) naming the setting.
+    """
+    for match in _SERVICE_TOKENS.finditer(text):
+        if match.group(1) is None:
+            continue
+        target = _SERVICE_TARGET.match(text, match.end()).group(1)
+        if target is None or not _ABSOLUTE.match(target):
+            raise LimitError(
+                "SERVICE (federated query) must name its endpoint by a full IRI that is on "
+                "IKGRAPH_SERVICE_ALLOWLIST" + _allowed_text(allowed),
+                setting="SERVICE_ALLOWLIST",
+            )
+        if target[1:-1] not in allowed:
+            raise LimitError(
+                f"SERVICE {target} is not allowed on this endpoint: it is not on "
+                "IKGRAPH_SERVICE_ALLOWLIST" + _allowed_text(allowed),
+                setting="SERVICE_ALLOWLIST",
+            )
+
+
+def _allowed_text(allowed: frozenset[str]) -> str:
+    if not allowed:
+        return " (empty: no SERVICE calls)"
+    return " (" + ", ".join(f"<{iri}>" for iri in sorted(allowed)) + ")"
+
+
+# --- request rates ---------------------------------------------------------------------------
+
+#: Blueprints (by name) whose requests count against each rate setting.
+RATE_LIMITED = {
+    "RATE_LIMIT_QUERY": ("sparql", "queries", "graphs"),
+    "RATE_LIMIT_WRITE": ("contrib", "update", "graph_store", "validate"),
+}
+
+
+def init_rate_limits(app: Any) -> Any:
+    """Count requests per client address with Flask-Limiter (in memory) and answer
+    ``429 Too Many Requests`` with ``Retry-After`` past ``IKGRAPH_RATE_LIMIT_QUERY``
+    (queries) or ``IKGRAPH_RATE_LIMIT_WRITE`` (writes and validation). An empty
+    setting turns its limit off. Call it after the blueprints are registered.
+    """
+    from flask import Blueprint, Response, request
+    from flask_limiter import Limiter, RateLimitExceeded
+    from flask_limiter.util import get_remote_address
+    from limits import parse_many
+
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri="memory://",
+        headers_enabled=True,
+        key_prefix="ikgraph",
+    )
+    for setting, blueprints in RATE_LIMITED.items():
+        value = str(app.config.get(setting) or "").strip()
+        if not value:
+            continue
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"setting IKGRAPH_{setting}: {value!r} is not a rate such as 60/minute"
+            ) from None
+        shared = limiter.shared_limit(value, scope=setting)  # one count per client for all
+        for name in blueprints:
+            # Flask-Limiter keeps blueprint limits by name: a blueprint of that name
+            # registered before or after this call is limited alike
+            shared(app.blueprints.get(name) or Blueprint(name, __name__))
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded) -> Response:
+        setting = next(
+            (s for s, names in RATE_LIMITED.items() if request.blueprint in names),
+            "RATE_LIMIT_QUERY",
+        )
+        return Response(
+            f"too many requests: the limit is {exc.limit.limit} per client "
+            f"(IKGRAPH_{setting}); try again after the time in Retry-After\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+
+    return limiter
+
+
+# --- nesting ---------------------------------------------------------------------------------
+
+#: Deepest nesting of brackets (``{ ( [``) a query may have. Oxigraph's parser
+#: recurses with the nesting and overflows its stack at a few thousand levels,
+#: which ends the process; real queries stay far below this.
+MAX_DEPTH = 128
+
+_BRACKETS = re.compile(f"{_SKIP}|{_IRI}|[^{{}}()\\[\\]]", re.S)
+
+
+def check_depth(text: str) -> None:
+    """Refuse a query whose brackets nest deeper than :data:`MAX_DEPTH` (outside
+    strings, IRIs and comments).
+
+    :raises LimitError: (400).
+    """
+    if sum(map(text.count, "{([")) <= MAX_DEPTH:
+        return
+    depth = deepest = 0
+    for char in _BRACKETS.sub("", text):
+        depth += 1 if char in "{([" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise LimitError(
+            f"the query nests brackets {deepest} levels deep; at most {MAX_DEPTH} are allowed",
+            setting="",
+        )

@@ -19,17 +19,41 @@ from flask import Flask
 EXAMPLE_QUERY = "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
-def create_server(app: Flask, *, host: str, port: int, threads: int, **adjustments: Any):
+#: Bytes a body may exceed ``IKGRAPH_MAX_BODY_BYTES`` by and still reach the app,
+#: which answers 413 naming the setting; beyond, waitress refuses it unread.
+BODY_SLACK = 64 * 1024
+
+
+def adjustments(config: Mapping[str, Any]) -> dict[str, Any]:
+    """waitress's limits on connections and requests, from the settings.
+
+    A client that stays silent longer than ``IKGRAPH_CHANNEL_TIMEOUT`` (a slow
+    or stalled upload, an idle keep-alive) is disconnected at the next check,
+    every ``IKGRAPH_CLEANUP_INTERVAL`` seconds; headers past
+    ``IKGRAPH_MAX_HEADER_BYTES`` get 431; at most ``IKGRAPH_CONNECTION_LIMIT``
+    connections are open at once; a body far past ``IKGRAPH_MAX_BODY_BYTES`` is
+    refused before it is read.
+    """
+    return {
+        "channel_timeout": float(config.get("CHANNEL_TIMEOUT", 30.0)),
+        "cleanup_interval": float(config.get("CLEANUP_INTERVAL", 10.0)),
+        "max_request_header_size": int(config.get("MAX_HEADER_BYTES", 65536)),
+        "max_request_body_size": int(config.get("MAX_BODY_BYTES", 10 * 2**20)) + BODY_SLACK,
+        "connection_limit": int(config.get("CONNECTION_LIMIT", 100)),
+    }
+
+
+def create_server(app: Flask, *, host: str, port: int, threads: int, **overrides: Any):
     """A waitress server bound to ``host:port`` (port 0: any free port), not yet running.
 
     ``server.effective_port`` is the port bound; ``server.run()`` serves until
-    ``server.close()``. Extra keyword arguments are waitress adjustments.
+    ``server.close()``. The limits of :func:`adjustments` come from the app's
+    settings; extra keyword arguments are waitress adjustments that override them.
     """
     from waitress.server import create_server as waitress_server
 
-    return waitress_server(
-        app, host=host, port=port, threads=threads, ident="ikgraph", **adjustments
-    )
+    options = {**adjustments(app.config), **overrides}
+    return waitress_server(app, host=host, port=port, threads=threads, ident="ikgraph", **options)
 
 
 def run(app: Flask, *, host: str, port: int, threads: int) -> None:

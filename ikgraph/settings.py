@@ -22,6 +22,14 @@ class Setting:
     default: Any
     help: str
     type: type = str
+    #: never printed in clear: ``ikgraph settings`` shows only whether it is set
+    secret: bool = False
+
+    def shown(self, value: Any) -> str:
+        """``value`` as ``ikgraph settings`` prints it."""
+        if self.secret:
+            return "********" if value else ""
+        return str(value)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -68,13 +76,118 @@ SETTINGS: tuple[Setting, ...] = (
         "User for a sparql: store that needs one (HTTP digest or basic authentication, as the "
         "server asks; Virtuoso: its /sparql-auth endpoint).",
     ),
-    Setting("REMOTE_PASSWORD", "", "Password of REMOTE_USER."),
+    Setting("REMOTE_PASSWORD", "", "Password of REMOTE_USER.", secret=True),
     Setting(
         "REMOTE_TIMEOUT",
         60.0,
         "Longest wait, in seconds, for a sparql: store to connect or to answer; then the store "
         "counts as unavailable (the service answers 503).",
         float,
+    ),
+    Setting(
+        "TOKENS_FILE",
+        "",
+        "JSON file of the contributors who may write, with the SHA-256 of their bearer token and "
+        "the graphs they may write (`ikgraph token add`); empty: the service is read-only "
+        "(no /update, no PUT/POST/DELETE on /graph-store).",
+    ),
+    Setting(
+        "HISTORY_DIR",
+        "",
+        "Folder that keeps the content of every version of every graph; empty: beside an "
+        "oxigraph:PATH store (PATH-history), in memory for memory:, var/history for sparql:.",
+    ),
+    Setting(
+        "QUERY_WORKERS",
+        4,
+        "Worker processes that evaluate SPARQL queries of the endpoint, killed when a query "
+        "passes its time or memory limit; 0: evaluate in the server process (no hard limits).",
+        int,
+    ),
+    Setting(
+        "QUERY_MEMORY_MB",
+        1024,
+        "Memory a query worker may take for one query beyond holding the store, in MB; a query "
+        "that needs more is stopped (503); 0: no cap.",
+        int,
+    ),
+    Setting(
+        "SERVICE_ALLOWLIST",
+        "",
+        "SPARQL endpoints (full IRIs, separated by commas) that SERVICE in a query may call; "
+        "empty: none, queries make no outbound requests.",
+    ),
+    Setting(
+        "RATE_LIMIT_QUERY",
+        "60/minute",
+        "Queries a client (IP address) may send to /sparql and /api/queries, as Flask-Limiter "
+        "rates (60/minute;1000/day); past it: 429 with Retry-After; empty: no limit.",
+    ),
+    Setting(
+        "RATE_LIMIT_WRITE",
+        "10/minute",
+        "Writes and validations a client may send (/update, /graph-store, /validate); empty: no "
+        "limit.",
+    ),
+    Setting(
+        "CHANNEL_TIMEOUT",
+        30.0,
+        "Seconds a connection may stay silent (a slow or stalled client) before the server "
+        "closes it.",
+        float,
+    ),
+    Setting(
+        "CLEANUP_INTERVAL",
+        10.0,
+        "Seconds between the server's checks for connections past CHANNEL_TIMEOUT.",
+        float,
+    ),
+    Setting(
+        "MAX_HEADER_BYTES",
+        65536,
+        "Largest request line and headers accepted, in bytes; larger: 431.",
+        int,
+    ),
+    Setting(
+        "CONNECTION_LIMIT",
+        100,
+        "Most client connections the server keeps open at once; more wait to be accepted.",
+        int,
+    ),
+    Setting(
+        "PUBLISHER_NAME",
+        "Projekt ikgraph – Hessischer Integrationsplan als Wissensgraph",
+        "Publisher of the dataset in the DCAT-AP.de catalog (foaf:name) and its contact point.",
+    ),
+    Setting("PUBLISHER_URL", "", "Home page of the publisher (foaf:homepage); empty: none."),
+    Setting(
+        "CONTACT_EMAIL",
+        "",
+        "E-mail address of the catalog's contact point (vcard:hasEmail); empty: none.",
+    ),
+    Setting(
+        "CONTACT_URL",
+        "",
+        "Contact web page of the catalog's contact point (vcard:hasURL); empty: the service's "
+        "home page.",
+    ),
+    Setting(
+        "LICENSE",
+        "http://dcat-ap.de/def/licenses/cc-by/4.0",
+        "Licence of the data: an IRI of the DCAT-AP.de licence list (dcat-ap.de/def/licenses, "
+        "no trailing slash), stated in the catalog and in VoID.",
+    ),
+    Setting(
+        "LICENSE_ATTRIBUTION",
+        "ikgraph: Hessischer Integrationsplan als Wissensgraph (Quellen je Aussage in "
+        "dcterms:source)",
+        "Attribution text the licence asks for (dcatde:licenseAttributionByText).",
+    ),
+    Setting(
+        "DUMPS_DIR",
+        "var/dumps",
+        "Folder for the dumps of /dumps/, one subfolder per dataset version, written when the "
+        "data changes; older versions are removed.",
     ),
 )
 

@@ -2,17 +2,24 @@
 
 A source is one contribution that becomes one named graph
 (``{base}graph/{name}``). RDF is parsed with Oxigraph's parsers, which never
-fetch anything: JSON-LD remote contexts are refused and RDF/XML entities are
-not expanded. Parse errors carry the source name and, where the parser gives
-one, the line and column.
+fetch anything: JSON-LD remote contexts are refused, and so are RDF/XML
+external entities (XXE). Oxigraph does expand internal entities, so an RDF/XML
+document whose entities would expand past its own size (nested entities, the
+"billion laughs") is refused before it is parsed, and so is one nested deeper
+than :data:`MAX_XML_DEPTH` elements (the parser's time grows with the square
+of the depth). Parse errors carry the source
+name and, where the parser gives one, the line and column.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 import pyoxigraph as ox
 
@@ -114,6 +121,87 @@ def _rebase_term(term, base: str):
     return term
 
 
+_ENTITY = re.compile(rb"<!ENTITY\s+(%\s+)?([^\s>]+)\s+(?:\"([^\"]*)\"|'([^']*)'|(SYSTEM|PUBLIC)\b)")
+_REFERENCE = re.compile(rb"&([^\s&;<>]+);")
+#: Bytes entity expansion may add to an RDF/XML document beyond its own size.
+ENTITY_ALLOWANCE = 1024 * 1024
+
+
+def check_entities(data: bytes, label: str) -> None:
+    """Refuse RDF/XML whose entities are external, parameter entities, or expand too far.
+
+    Declarations of plain entities (``<!ENTITY rdf "http://…#">``, as ontology
+    editors write them) pass while all references together expand to no more
+    than the document's size plus :data:`ENTITY_ALLOWANCE`.
+
+    :raises SourceError: naming the entity.
+    """
+    if b"<!ENTITY" not in data:
+        return
+    values: dict[bytes, bytes] = {}
+    for match in _ENTITY.finditer(data):
+        percent, name, value = match.group(1), match.group(2), match.group(3) or match.group(4)
+        if percent or match.group(5):
+            kind = "parameter" if percent else "external"
+            raise SourceError(
+                label, f"the {kind} entity {name.decode(errors='replace')} is not allowed"
+            )
+        values[name] = value or b""
+    sizes: dict[bytes, int] = {}
+    budget = len(data) + ENTITY_ALLOWANCE
+
+    def size(name: bytes, depth: int = 0) -> int:
+        if name not in values:
+            return len(name) + 2
+        if name not in sizes:
+            if depth > 8:
+                raise SourceError(label, "entities are nested too deeply")
+            value = values[name]
+            total = len(value)
+            for ref in _REFERENCE.finditer(value):
+                total += size(ref.group(1), depth + 1) - len(ref.group(0))
+            sizes[name] = min(total, budget + 1)
+        return sizes[name]
+
+    expansion = sum(size(ref.group(1)) for ref in _REFERENCE.finditer(data))
+    if expansion > budget:
+        raise SourceError(
+            label, f"its entities would expand to more than {budget} bytes; it is refused"
+        )
+
+
+#: Deepest element nesting accepted in RDF/XML (Oxigraph's RDF/XML parser takes
+#: time quadratic in the depth: 30,000 levels, about 1 MB, take half a minute).
+MAX_XML_DEPTH = 256
+
+
+def check_depth(data: bytes, label: str) -> None:
+    """Refuse RDF/XML nested deeper than :data:`MAX_XML_DEPTH` elements.
+
+    Read with expat, which resolves no external entity; a document expat cannot
+    read is left to Oxigraph's parser to report.
+
+    :raises SourceError: if the document is nested too deeply.
+    """
+    reader = expat.ParserCreate()
+    depth = 0
+
+    def start(_name: str, _attrs: dict) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise SourceError(label, f"elements are nested deeper than {MAX_XML_DEPTH} levels")
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    reader.StartElementHandler = start
+    reader.EndElementHandler = end
+    with contextlib.suppress(expat.ExpatError):
+        reader.Parse(data, True)
+
+
 def parse(source: Source, *, base: str) -> list[ox.Quad]:
     """Parse a source into quads in its graph ``{base}graph/{name}``.
 
@@ -132,6 +220,9 @@ def parse(source: Source, *, base: str) -> list[ox.Quad]:
         return source.quads
     if not source.data.strip():
         raise SourceError(label, "the file is empty")
+    if source.format == ox.RdfFormat.RDF_XML:
+        check_entities(source.data, label)
+        check_depth(source.data, label)
     try:
         parsed = list(
             ox.parse(

@@ -25,6 +25,9 @@ import pyoxigraph as ox
 from ikgraph.iris import ikg, meta_graph
 from ikgraph.querytext import has_dataset_clause
 
+#: prefix of the staging graphs of a replacement or bulk load in progress
+STAGING = "urn:ikgraph:staging:"
+
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message says why."""
@@ -115,6 +118,14 @@ class OxigraphStore(Store):
                 f"cannot open the store at {self.path}: {exc} "
                 "(is another ikgraph process using it? Stop it or use its HTTP interface.)"
             ) from None
+        self._drop_staging()
+
+    def _drop_staging(self) -> None:
+        """Remove the staging graphs of a bulk load that was killed (:mod:`ikgraph.bulk`);
+        no other process can be loading into them while this one holds the store."""
+        for graph in list(self._store.named_graphs()):
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING):
+                self._store.remove_graph(graph)
 
     @property
     def raw(self) -> ox.Store:
@@ -180,9 +191,15 @@ class OxigraphStore(Store):
         del self._store
 
 
-def open_store(spec: str, *, base: str) -> Store:
+def open_store(
+    spec: str, *, base: str, settings: Mapping[str, Any] | None = None, check: bool = True
+) -> Store:
     """Open the store named by an ``IKGRAPH_STORE`` value.
 
+    :param settings: the settings a remote store reads (``REMOTE_USER``,
+        ``REMOTE_PASSWORD``, ``REMOTE_TIMEOUT``); by default those of the environment.
+    :param check: ask a remote store at once; with False it is opened even while it
+        does not answer, and each request raises :class:`StoreUnavailable` until it does.
     :raises StoreError: for an unknown scheme or a store that cannot be opened.
     """
     scheme, _, rest = spec.partition(":")
@@ -195,7 +212,7 @@ def open_store(spec: str, *, base: str) -> Store:
     if scheme == "sparql":
         from ikgraph.remote import RemoteStore
 
-        return RemoteStore.from_spec(rest, base=base)
+        return RemoteStore.from_spec(rest, base=base, settings=settings, check=check)
     raise StoreError(
         f"IKGRAPH_STORE={spec!r}: unknown store; use oxigraph:PATH, memory: or sparql:URL"
     )

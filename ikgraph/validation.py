@@ -104,9 +104,9 @@ class Report:
             lines.append(f"  {self.shorten(focus)}{label}")
             for f in items:
                 where = f" [{f.location}]" if f.location else ""
-                prop = self.shorten(f.path) or "-"
-                value = f" = {f.value}" if f.value is not None else ""
-                lines.append(f"    {words[f.severity]}{where} {prop}{value}: {f.message(lang)}")
+                prop = f" {self.shorten(f.path)}" if f.path else ""
+                value = f" = {f.value}" if f.value is not None and f.value != f.focus else ""
+                lines.append(f"    {words[f.severity]}{where}{prop}{value}: {f.message(lang)}")
                 lines.append(f"      ({f.detail})")
         nv, nw = len(self.violations), len(self.warnings)
         if lang == "de":

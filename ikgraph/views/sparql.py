@@ -12,7 +12,9 @@ or ``format=`` in links. Answers are streamed in chunks, cut at
 ``IKGRAPH_MAX_ROWS`` (marked by the ``X-Ikgraph-Truncated`` header and, in
 SPARQL JSON, a ``truncated`` member), timed against
 ``IKGRAPH_QUERY_TIMEOUT`` (:mod:`ikgraph.limits`) and cached with an ETag
-(:mod:`ikgraph.cache`). A GET without a query answers the
+(:mod:`ikgraph.cache`). Queries are evaluated in query worker processes
+(:mod:`ikgraph.workers`), which are killed at the time limit and capped in
+memory; ``SERVICE`` may call only endpoints on ``IKGRAPH_SERVICE_ALLOWLIST``. A GET without a query answers the
 `service description <https://www.w3.org/TR/sparql11-service-description/>`_,
 or the query page for a browser. Reads are open to every origin (CORS).
 """
@@ -31,10 +33,11 @@ from werkzeug.datastructures import MultiDict
 
 from ikgraph import cache, limits
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose, describe
+from ikgraph.querytext import query_form, update_keyword
 from ikgraph.views import get_cache, get_store, public_url, ui
 from ikgraph.views.description import service_description
-from ikgraph.querytext import query_form, update_keyword, uses_service
 from ikgraph.views.serialize import SELECT_WRITERS, boolean, graph, prefixes
+from ikgraph.workers import get_workers
 
 bp = Blueprint("sparql", __name__)
 CORS(
@@ -137,8 +140,18 @@ def _negotiate(formats: tuple[Format, ...], what: str, qr: QueryRequest) -> Form
     return fmt
 
 
-def _run(text: str, qr: QueryRequest) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+def _run(text: str, qr: QueryRequest, *, rows: int, limit: limits.Deadline) -> Any:
+    """Evaluate the query: in a query worker (:mod:`ikgraph.workers`) if there are
+    any, which stops at the limits, else in this process."""
     try:
+        if (workers := get_workers()) is not None:
+            return workers.query(
+                text,
+                default_graph=qr.default_graphs,
+                named_graphs=qr.named_graphs,
+                rows=rows,
+                limit=limit,
+            )
         return get_store().query(
             text, default_graph=qr.default_graphs, named_graphs=qr.named_graphs
         )
@@ -149,6 +162,8 @@ def _run(text: str, qr: QueryRequest) -> ox.QuerySolutions | ox.QueryBoolean | o
 
 
 def _form_of(result: object) -> str:
+    if form := getattr(result, "form", None):
+        return form
     if isinstance(result, ox.QueryBoolean):
         return "ASK"
     return "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT"
@@ -169,14 +184,14 @@ def endpoint() -> Response:
         raise ProtocolError(400, "the query is empty")
     if keyword := update_keyword(text):
         raise ProtocolError(400, f"{keyword} is SPARQL Update: {_UPDATE_HINT}")
-    if uses_service(text):
-        raise ProtocolError(400, "SERVICE (federated query) is not allowed on this endpoint")
     config = current_app.config
+    limits.check_services(text, limits.allowlist(config["SERVICE_ALLOWLIST"]))
+    limits.check_depth(text)
     limit = limits.deadline(config["QUERY_TIMEOUT"], qr.get("timeout"))
     rows = limits.max_rows(config["MAX_ROWS"], qr.get("max-rows"))
     form, parsed = query_form(text), None
     if form is None:  # not readable at a glance: let the parser say what is wrong, or what it is
-        parsed = _run(text, qr)
+        parsed = _run(text, qr, rows=rows, limit=limit)
         form = _form_of(parsed)
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
     fmt = _negotiate(GRAPH_FORMATS if graph_answer else RESULT_FORMATS, f"{form} answers", qr)
@@ -197,7 +212,7 @@ def endpoint() -> Response:
         """The parsed query the first time, a new evaluation after that."""
         nonlocal parsed
         result, parsed = parsed, None
-        return result if result is not None else _run(text, qr)
+        return result if result is not None else _run(text, qr, rows=rows, limit=limit)
 
     if fmt is HTML:
         return _html_answer(text, form, run, rows=rows, limit=limit)
@@ -283,13 +298,20 @@ def describe_service(qr: QueryRequest) -> Response:
         f"Answers carry at most IKGRAPH_MAX_ROWS = {config['MAX_ROWS']} rows or triples; "
         f"a cut answer is marked by the header {limits.TRUNCATED_HEADER}: true. Queries stop "
         f"after IKGRAPH_QUERY_TIMEOUT = {config['QUERY_TIMEOUT']:g} s; a request may lower "
-        "both (timeout=, max-rows=). SERVICE is not allowed."
+        "both (timeout=, max-rows=). " + _service_note(config["SERVICE_ALLOWLIST"])
     )
     triples = service_description(public_url("/sparql"), get_store().graphs(), limits_note=note)
     body = b"".join(graph(fmt.key, triples, prefixes=_SD_PREFIXES))
     response = Response(body, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
+
+
+def _service_note(setting: str) -> str:
+    allowed = limits.allowlist(setting)
+    if not allowed:
+        return "SERVICE is not allowed."
+    return "SERVICE may call only " + ", ".join(f"<{iri}>" for iri in sorted(allowed)) + "."
 
 
 _SD_PREFIXES = {

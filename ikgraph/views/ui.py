@@ -3,8 +3,8 @@
 The query page works without JavaScript (the form submits a GET to
 ``/sparql`` and the answer comes back as an HTML table) and, with it, runs
 queries by ``fetch`` and shows them in place. Example queries come from the
-``.rq`` files in ``IKGRAPH_QUERIES_DIR``; each starts with a comment header
-(``# title: …``, ``# title@en: …``, ``# description: …``). Every page links
+``.rq`` files in ``IKGRAPH_QUERIES_DIR``, read with the catalogue's header
+format (:mod:`ikgraph.querycatalog`: ``#+ title@de: …``). Every page links
 its machine-readable twin (``Link: rel="alternate"``): the service
 description. Nothing here fetches from another host.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, stream_template
 
+from ikgraph import querycatalog
 from ikgraph.cache import Answer, key
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS
 from ikgraph.views import get_cache, get_store, local_href, public_url
@@ -27,7 +28,6 @@ from ikgraph.views.serialize import XSD_STRING, prefixes
 
 bp = Blueprint("ui", __name__)
 
-_HEADER = re.compile(r"#\s*([\w@-]+)\s*:\s*(.*)")
 _LOCAL = re.compile(r"[A-Za-z_][\w./-]*")
 _ALTERNATE = '<{url}>; rel="alternate"; type="text/turtle"'
 
@@ -44,20 +44,17 @@ class Example:
 
 
 def read_example(path: Path) -> Example:
-    """An example from its file: header comments first, then the query."""
+    """An example from its file: the catalogue header, then the query."""
     text = path.read_text(encoding="utf-8")
-    meta: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        if match := _HEADER.match(line):
-            meta[match.group(1).lower()] = match.group(2).strip()
-    title = meta.get("title", path.stem)
+    try:
+        header = querycatalog.parse(text, name=path.stem)
+    except querycatalog.CatalogError:  # a broken header still leaves a runnable example
+        header = querycatalog.NamedQuery(name=path.stem, text=text)
     return Example(
         name=path.stem,
-        title=title,
-        title_en=meta.get("title@en", title),
-        description=meta.get("description", ""),
+        title=header.title("de"),
+        title_en=header.title("en"),
+        description=header.description("en"),
         query=text,
     )
 
