@@ -385,6 +385,7 @@ class Server:
         self.ready_rss = 0
         self.start_seconds = 0.0
         self.stuck = False
+        self.processes = 0
         self._stop = threading.Event()
         self._sampler: threading.Thread | None = None
 
@@ -398,6 +399,15 @@ class Server:
                 with contextlib.suppress(psutil.Error):
                     total += child.memory_info().rss
             return total
+        except psutil.Error:
+            return 0
+
+    def process_count(self) -> int:
+        """The server and its child processes (ikgraph's query workers)."""
+        import psutil
+
+        try:
+            return 1 + len(psutil.Process(self.proc.pid).children(recursive=True))
         except psutil.Error:
             return 0
 
@@ -432,6 +442,7 @@ class Server:
                 if status == 200:
                     self.start_seconds = time.perf_counter() - t0
                     self.ready_rss = self.rss()
+                    self.processes = self.process_count()
                     conn.close()
                     return
             except OSError:
@@ -664,15 +675,28 @@ def summarize(rounds: list[dict]) -> dict:
     return entry
 
 
-def cache_rounds(cached: Server, plain: Server, queries: dict[str, str], args) -> dict:
+def cache_rounds(
+    cached: Server, plain: Server, queries: dict[str, str], args, *, failed: set[str]
+) -> dict:
     """The same heavy query again and again, answered from ikgraph's cache, against the
     cheap lookup with the cache on and off, interleaved."""
-    heavy, lookup = request_path(queries[HEAVY]), request_path(queries["lookup"])
+    lookup = request_path(queries["lookup"])
     conn = Connection(cached.port, timeout=args.cap + 5)
     out: dict[str, Any] = {}
-    t0 = time.perf_counter()
-    conn.get(heavy, SELECT_ACCEPT)  # the first answer fills the cache
-    out["heavy_first_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+    # the heaviest aggregate that ikgraph answered in time without the cache
+    for name in [q for q in (HEAVY, "property_path", "count_by_field") if q not in failed]:
+        heavy = request_path(queries[name])
+        t0 = time.perf_counter()
+        status, body = conn.get(heavy, SELECT_ACCEPT)  # the first answer fills the cache
+        out["heavy_first_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        if status == 200:
+            out["heavy"] = name
+            break
+        out.setdefault("failed", {})[name] = f"HTTP {status}: {body[:200].decode()}"
+        log(f"  cache: {name} answered {status}, trying the next aggregate")
+    else:
+        conn.close()
+        return out
     samples, _ = sample(
         lambda: conn.get(heavy, SELECT_ACCEPT), repeats=args.repeats, budget=args.budget
     )
@@ -703,7 +727,7 @@ def cache_rounds(cached: Server, plain: Server, queries: dict[str, str], args) -
     for label, _, _ in points:
         out[f"{label}_rps8"] = round(statistics.median(p["rps"] for p in out[label]), 1)
     log(
-        f"  cache: {HEAVY} first {out['heavy_first_ms']} ms, then "
+        f"  cache: {out['heavy']} first {out['heavy_first_ms']} ms, then "
         f"{out['heavy_cached_median_ms']} ms; 8 clients: heavy cached "
         f"{out['heavy_cached_rps8']}, lookup cached {out['lookup_cached_rps8']}, "
         f"lookup uncached {out['lookup_uncached_rps8']} req/s"
@@ -828,7 +852,12 @@ def over_http(size: int, data: Path, store_dir: Path, queries, inproc: dict, arg
                     log(f"  {server.name} {name} round {r + 1}: {brief(got)}")
         if "ikgraph-cached" in up and "ikgraph" in up:
             log(f"{size}: answer cache")
-            out["cache"] = cache_rounds(up["ikgraph-cached"], up["ikgraph"], queries, args)
+            failed = {
+                q for q, r in rounds["ikgraph"].items() if not any("samples_ms" in x for x in r)
+            }
+            out["cache"] = cache_rounds(
+                up["ikgraph-cached"], up["ikgraph"], queries, args, failed=failed
+            )
     finally:
         for server in servers:
             server.stop()
@@ -844,6 +873,7 @@ def over_http(size: int, data: Path, store_dir: Path, queries, inproc: dict, arg
             "start_s": round(server.start_seconds, 2),
             "ready_rss_mb": round(server.ready_rss / 2**20, 1),
             "peak_rss_mb": round(server.peak_rss / 2**20, 1),
+            "processes": server.processes,
             "queries": queries_out,
         }
     return out
@@ -862,10 +892,11 @@ def restart(server: Server) -> bool:
 
 
 def slow(entry: dict, args) -> bool:
-    """Whether a round's single latency sample used up the whole sampling budget."""
-    return entry.get("dnf") or (
-        "samples_ms" in entry and min(entry["samples_ms"]) / 1000 >= args.budget
-    )
+    """Whether a round needs no repetition: it failed (DNF, an error such as a timeout)
+    or its single latency sample used up the whole sampling budget."""
+    if entry.get("dnf") or "error" in entry:
+        return True
+    return "samples_ms" in entry and min(entry["samples_ms"]) / 1000 >= args.budget
 
 
 def brief(entry: dict) -> str:
@@ -1022,9 +1053,11 @@ def report(results: dict) -> str:
                 mem_cells.append(f"rdflib in process {fmt(inp['rdflib_peak_rss_mb'], 0)} MB")
             lines.append("Peak resident memory: " + "; ".join(mem_cells) + ".\n")
             cache = http.get("cache", {})
-            if cache:
+            if cache.get("heavy"):
                 lines.append(
-                    f"Answer cache (ikgraph with IKGRAPH_CACHE_BYTES default): {HEAVY} first "
+                    "Answer cache (ikgraph with IKGRAPH_CACHE_BYTES default): "
+                    + "".join(f"{q} failed ({why}); " for q, why in cache.get("failed", {}).items())
+                    + f"{cache.get('heavy', HEAVY)} first "
                     f"{fmt(cache['heavy_first_ms'])} ms, then "
                     f"{fmt(cache['heavy_cached_median_ms'], 2)} ms; at 8 clients: heavy from the "
                     f"cache {fmt(cache['heavy_cached_rps8'])} req/s, lookup from the cache "
@@ -1053,7 +1086,7 @@ def targets(results: dict) -> list[list[str]]:
         ik = http.get("ikgraph", {}).get("queries", {})
         mi = http.get("minimal", {}).get("queries", {})
         rq = http.get("rdflib-endpoint", {}).get("queries", {})
-        cache = http.get("cache", {})
+        cache = http.get("cache", {}) if http.get("cache", {}).get("heavy") else {}
         if not ik:
             continue
         r = ratio(rps(ik.get("lookup"), 8), rps(mi.get("lookup"), 8))
@@ -1135,12 +1168,20 @@ def machine(args) -> dict:
         wrk_version = match.group(1) if match else "?"
     if wrk_version:
         versions["wrk"] = wrk_version
+    defaults: dict[str, Any] = {}
+    with contextlib.suppress(Exception):
+        from ikgraph import settings
+
+        loaded = settings.load(environ={})
+        keys = ("THREADS", "QUERY_WORKERS", "CACHE_BYTES", "MAX_ROWS", "QUERY_TIMEOUT")
+        defaults = {k: loaded[k] for k in keys if k in loaded}
     digest = hashlib.sha256()
     for path in sorted((ROOT / "ikgraph").rglob("*.py")):
         digest.update(path.read_bytes())
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "ikgraph_sources_sha256": digest.hexdigest()[:16],
+        "ikgraph_defaults": defaults,
         "nproc": os.cpu_count(),
         "mem_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
@@ -1175,7 +1216,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--servers", default="ikgraph,minimal,rdflib-endpoint")
     parser.add_argument("--no-wrk", dest="wrk", action="store_false", help="Python client only")
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        type=Path,
+        help="print the report of saved results (bench/results/run-*.json) instead of running; "
+        "with several files, later sizes replace earlier ones",
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        merged: dict[str, Any] = {"sizes": {}}
+        for path in args.report:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            merged["meta"] = saved["meta"]
+            merged["sizes"].update(saved["sizes"])
+        print(report(merged))
+        return 0
     args.servers = set(args.servers.split(","))
     scenarios = set(args.scenarios.split(","))
     if args.wrk and not shutil.which("wrk"):

@@ -119,7 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RATE_LIMIT_QUERY",
-        "60/minute",
+        "300/minute",
         "Queries a client (IP address) may send to /sparql and /api/queries, as Flask-Limiter "
         "rates (60/minute;1000/day); past it: 429 with Retry-After; empty: no limit.",
     ),

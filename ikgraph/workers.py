@@ -111,6 +111,8 @@ def _evaluate(store: ox.Store, job: dict[str, Any]):
         kwargs["use_default_graph_as_union"] = True
     if job["named_graphs"] is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
+    if job.get("substitutions"):
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in job["substitutions"].items()}
     return store.query(job["query"], **kwargs)
 
 
@@ -394,6 +396,7 @@ class QueryWorkers:
         named_graphs: list[str] | None,
         rows: int,
         limit: limits.Deadline,
+        substitutions: dict[str, Any] | None = None,
     ) -> ox.QueryBoolean | RemoteAnswer:
         """Evaluate ``text`` in a worker: an ``ASK`` answer, or rows to stream.
 
@@ -416,6 +419,7 @@ class QueryWorkers:
             # the union of all graphs, unless the query names its dataset (as the store does)
             "union": default_graph is None and not has_dataset_clause(text),
             "rows": rows,
+            "substitutions": dict(substitutions or {}),
             "seconds": max(limit.remaining(), 0.001),
             "configured": limit.configured,
         }

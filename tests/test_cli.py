@@ -187,3 +187,10 @@ def test_store_in_use_is_a_clear_error(store):
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_the_report_shown_in_the_readme_is_real(store):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    proc = run("validate", "tests/fixtures/contribution-violation.ttl", store=store)
+    assert proc.returncode == 1
+    assert proc.stdout.strip() in readme

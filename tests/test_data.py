@@ -308,3 +308,14 @@ def test_no_blank_node_is_a_resource(data):
     """Blank nodes are only budgets; everything else has an IRI of its own."""
     for node in {s for s in data.subjects() if isinstance(s, BNode)}:
         assert (node, RDF.type, SCHEMA.MonetaryAmount) in data, f"unexpected blank node {node}"
+
+
+def test_every_district_links_to_geocoding_and_wikidata_by_its_key(data):
+    for district in data.subjects(RDF.type, IKG.District):
+        key = str(data.value(district, IKG.districtKey))
+        if not key or str(district).endswith("stadt-06415"):
+            continue  # Hanau's new key is in no official list yet (see districts.ttl)
+        geo = URIRef(f"http://dcat-ap.de/def/politicalGeocoding/districtKey/{key}")
+        assert (district, DCTERMS.spatial, geo) in data, district
+        wikidata = URIRef(f"https://hub.toolforge.org/P440:{key}?site=wikidata")
+        assert (district, RDFS.seeAlso, wikidata) in data, district

@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
-from ikgraph import history, spreadsheet
+from ikgraph import limits, history, spreadsheet
 from ikgraph.ingest import IngestResult, ingest
 from ikgraph.iris import graph_iri, meta_graph
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, Format, choose, describe
@@ -428,6 +428,10 @@ def _update_text() -> str:
         )
     if request.values.getlist("using-graph-uri") or request.values.getlist("using-named-graph-uri"):
         raise Refused(400, "using-graph-uri is not supported: write USING <…> in the update")
+    try:  # the parser cannot take arbitrarily deep nesting (see limits.MAX_DEPTH)
+        limits.check_depth(text)
+    except limits.LimitError as exc:
+        raise Refused(400, str(exc)) from None
     return text
 
 

@@ -39,6 +39,7 @@ from flask_cors import CORS
 from ikgraph import cache, limits, openapi, querycatalog
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose, parse_accept
 from ikgraph.querycatalog import Catalog, NamedQuery, ParameterError
+from ikgraph.workers import get_workers
 from ikgraph.views import get_cache, get_store, public_url, ui
 from ikgraph.views.serialize import CHUNK, SELECT_WRITERS, boolean, graph, prefixes
 from ikgraph.views.sparql import in_this_thread
@@ -225,6 +226,16 @@ def run(name: str) -> Response:
     rows = limits.max_rows(config["MAX_ROWS"], request.args.get("max-rows"))
 
     def evaluate() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        # in a query worker where there are any, so the time and memory limits hold
+        if (workers := get_workers()) is not None:
+            return workers.query(
+                query.text,
+                default_graph=None,
+                named_graphs=None,
+                rows=rows,
+                limit=limit,
+                substitutions=terms,
+            )
         return store.query(query.text, substitutions=terms)
 
     if fmt is HTML:
