@@ -181,7 +181,7 @@ def load(obj: Context, paths: tuple[str, ...], lang: str, bulk: bool) -> None:
 def build(obj: Context, data_dir: str | None, lang: str, if_empty: bool) -> None:
     """Load the ontology and every file of the data folder (validated), replacing their graphs."""
     if if_empty and obj.store.graphs():
-        click.echo(f"the store {obj.settings['STORE']} already holds data; not rebuilding", err=True)
+        click.echo(f"{obj.settings['STORE']} already holds data; not rebuilding", err=True)
         return
     folder = Path(data_dir or obj.settings["DATA_DIR"])
     if not folder.is_absolute() and not folder.exists():

@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
-from ikgraph import limits, history, spreadsheet
+from ikgraph import history, limits, spreadsheet
 from ikgraph.ingest import IngestResult, ingest
 from ikgraph.iris import graph_iri, meta_graph
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, Format, choose, describe

@@ -39,10 +39,10 @@ from flask_cors import CORS
 from ikgraph import cache, limits, openapi, querycatalog
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose, parse_accept
 from ikgraph.querycatalog import Catalog, NamedQuery, ParameterError
-from ikgraph.workers import get_workers
 from ikgraph.views import get_cache, get_store, public_url, ui
 from ikgraph.views.serialize import CHUNK, SELECT_WRITERS, boolean, graph, prefixes
 from ikgraph.views.sparql import in_this_thread
+from ikgraph.workers import get_workers
 
 bp = Blueprint("queries", __name__)
 CORS(
