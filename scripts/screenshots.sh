@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the screenshots of what a visitor sees (docs/screenshots/*.png):
-# a measure page, an organisation page and the fields of action, in German.
+# a measure page, an organisation page, the fields of action, the targets
+# overview and two indicator pages, in German.
 #
 #   scripts/screenshots.sh
 #
@@ -57,3 +58,6 @@ mkdir -p "$OUT"
 shoot measure-wir.png "/id/measure/wir?lang=de" 1280,1600
 shoot organisation-land-hessen.png "/id/organisation/land-hessen?lang=de" 1280,1400
 shoot fields.png "/fields?lang=de" 1280,960
+shoot targets.png /targets 1280,1750
+shoot indicator-anteil-migrationshintergrund.png /indicators/anteil-migrationshintergrund 1280,1400
+shoot indicator-deutsch4u-kurse.png /indicators/deutsch4u-kurse 1280,1250

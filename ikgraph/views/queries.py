@@ -41,7 +41,7 @@ from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, cho
 from ikgraph.querycatalog import Catalog, NamedQuery, ParameterError
 from ikgraph.views import get_cache, get_store, public_url, ui
 from ikgraph.views.serialize import CHUNK, SELECT_WRITERS, boolean, graph, prefixes
-from ikgraph.views.sparql import in_this_thread
+from ikgraph.views.sparql import finish, in_this_thread
 from ikgraph.workers import get_workers
 
 bp = Blueprint("queries", __name__)
@@ -247,9 +247,9 @@ def run(name: str) -> Response:
     key = cache.key("api", query.name, query.text, bound, fmt.key, rows, version)
     tag = cache.etag(key)
     if request.if_none_match.contains_weak(tag):
-        return _finish(Response(status=304), tag)
+        return finish(Response(status=304), tag)
     if (hit := answers.get(key)) is not None:
-        return _finish(Response(hit.body, content_type=hit.content_type, headers=hit.headers), tag)
+        return finish(Response(hit.body, content_type=hit.content_type, headers=hit.headers), tag)
 
     body, truncated = _body(query, fmt, evaluate, rows=rows, limit=limit)
     headers = {limits.TRUNCATED_HEADER: "true" if truncated else "false"}
@@ -260,7 +260,7 @@ def run(name: str) -> Response:
         headers=headers,
         keep=lambda: store.version() == version,
     )
-    return _finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
+    return finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
 
 
 def _body(query: NamedQuery, fmt: Format, evaluate, *, rows: int, limit) -> tuple[Any, bool]:
@@ -278,13 +278,6 @@ def _body(query: NamedQuery, fmt: Format, evaluate, *, rows: int, limit) -> tupl
     if fmt is OBJECTS:
         return select_objects(names, solutions), truncated
     return SELECT_WRITERS[_SPARQL_KEYS[fmt.key]](names, solutions, truncated), truncated
-
-
-def _finish(response: Response, tag: str) -> Response:
-    response.set_etag(tag, weak=True)
-    response.headers["Cache-Control"] = "no-cache"
-    response.vary.add("Accept")
-    return response
 
 
 def plain(term: object) -> Any:

@@ -204,10 +204,10 @@ def endpoint() -> Response:
     tag = cache.etag(key)
     if fmt is not HTML:
         if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(tag):
-            return _finish(Response(status=304), tag)
+            return finish(Response(status=304), tag)
         if (hit := answers.get(key)) is not None:
             headers = hit.headers
-            return _finish(Response(hit.body, content_type=hit.content_type, headers=headers), tag)
+            return finish(Response(hit.body, content_type=hit.content_type, headers=headers), tag)
 
     def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """The parsed query the first time, a new evaluation after that."""
@@ -238,7 +238,7 @@ def endpoint() -> Response:
         headers=headers,
         keep=lambda: store.version() == version,
     )
-    return _finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
+    return finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
 
 
 def _html_answer(
@@ -280,7 +280,8 @@ def in_this_thread(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise
 
 
-def _finish(response: Response, tag: str) -> Response:
+def finish(response: Response, tag: str) -> Response:
+    """Mark an answer as revalidated by its weak ETag (the dataset version is in it)."""
     response.set_etag(tag, weak=True)
     response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Accept")
