@@ -186,6 +186,8 @@ class OxigraphStore(Store):
         return rows[0]["v"].value if rows else "empty"
 
     def close(self):
+        if not hasattr(self, "_store"):
+            return  # closed already
         if self.persistent:
             self._store.flush()
         del self._store

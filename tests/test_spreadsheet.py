@@ -186,7 +186,24 @@ def assert_published(store: Path, graph: str) -> str:
     assert Decimal(row["budget"]) == Decimal("12500") and row["start"] == "2024-02-01"
     assert row["value"] == "120" and row["district"] == f"{BASE}id/organisation/landkreis-06434"
     assert sorted(Decimal(v) for v in row["values"].split()) == [Decimal("41.5"), Decimal("63")]
+    assert_on_pages(store)
     return row["file"]
+
+
+def assert_on_pages(store: Path) -> None:
+    """The loaded project has its page, linked to its programme and partners."""
+    from ikgraph.app import create_app
+
+    app = create_app({"STORE": f"oxigraph:{store}", "QUERY_WORKERS": 0, "RATE_LIMIT_QUERY": ""})
+    client = app.test_client()
+    page = client.get("/id/measure/beispiel-sprachcafe", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'href="/id/measure/wir"' in html
+    assert 'href="/id/organisation/beispielverein-brueckenbau"' in html
+    programme = client.get("/id/measure/wir", headers={"Accept": "text/html"})
+    assert 'href="/id/measure/beispiel-sprachcafe"' in programme.get_data(as_text=True)
+    app.extensions["ikgraph"].store.close()
 
 
 def test_filled_xlsx_validates_loads_and_links_to_programme_and_partners(store, tmp_path):
