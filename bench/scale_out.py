@@ -401,7 +401,7 @@ def run_queries(endpoint: str, queries: dict[str, str], args) -> dict:
             if accept == SELECT_ACCEPT:
                 size = len(answer.json()["results"]["bindings"])
             else:
-                size = len(list(ox.parse(answer.content, format=ox.RdfFormat.TURTLE)))
+                size = len(set(ox.parse(answer.content, format=ox.RdfFormat.TURTLE)))
             if i:
                 samples.append(took)
             if spent > args.budget and samples:
@@ -528,6 +528,8 @@ def report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ikgraph.settings import load as load_settings
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seed", type=int, default=42)
@@ -550,7 +552,8 @@ def main(argv: list[str] | None = None) -> int:
             "settings": (
                 f"seed {args.seed}; per query one warm-up, then the median of up to "
                 f"{args.repeats} sequential requests (at most {args.budget:g} s); cap "
-                f"{args.cap:g} s; ikgraph serve with {args.threads} threads, answer cache off"
+                f"{args.cap:g} s; ikgraph serve with {args.threads} threads, answer cache off, "
+                f"{load_settings()['QUERY_WORKERS']} query workers on the embedded store"
             ),
         },
         "sizes": {},

@@ -7,7 +7,9 @@ be installed. ``IKGRAPH_TEST_VIRTUOSO=skip`` skips those tests on purpose.
 
 ``store`` and ``backend_settings`` are parametrised over :data:`BACKENDS`; the
 ``virtuoso`` parameter asks for the Virtuoso fixture only when it runs. Every test
-gets an empty dataset: the remote one is cleared before the test.
+gets an empty dataset: the remote one is cleared before the test. :func:`load_as_is`
+fills a remote dataset from a TriG file (the service tests' tiny graph, ``conftest.py``);
+:class:`LoopbackRelay` stands between a client and a server to switch it off and on.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ikgraph.remote import GRAPHS, RemoteStore
+from ikgraph.remote import GRAPHS, RemoteStore, _statement
 from ikgraph.store import OxigraphStore, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +120,7 @@ def load_as_is(store: RemoteStore, path: Path) -> None:
     version or provenance (as ``pyoxigraph.Store.load`` does on the embedded store)."""
     graphs: dict[str, list[str]] = {}
     for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
-        graphs.setdefault(quad.graph_name.value, []).append(f"{quad.triple} .")
+        graphs.setdefault(quad.graph_name.value, []).append(_statement(quad))
     listed = " ".join(f"<{g}> a <{NAMED_GRAPH}> ." for g in graphs)
     ops = [f"INSERT {{ GRAPH <{g}> {{ {' '.join(t)} }} }} WHERE {{}}" for g, t in graphs.items()]
     store.update(" ;\n".join([*ops, f"INSERT DATA {{ GRAPH <{GRAPHS}> {{ {listed} }} }}"]))
