@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", default="lookup,construct_neighbourhood,count_by_field")
     parser.add_argument("--profile", type=int, default=0, help="profile N lookups")
     parser.add_argument("--profile-app", default="ikgraph", help="the app to profile")
+    parser.add_argument("--sort", default="cumulative", help="order of the profile (pstats)")
     args = parser.parse_args(argv)
 
     data = data_path(args.measures, args.seed)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 call(apps[args.profile_app], query, ACCEPT["select"])
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(40)
             print(out.getvalue())
         del apps, with_workers, store
     return 0

@@ -304,7 +304,9 @@ def _stage_embedded(store: OxigraphStore, paths, files, progress):
         body = "\n".join(f"GRAPH {q.graph_name} {{ {q.triple} }}" for q in [*meta, stamp])
         ops.append(f"INSERT DATA {{ {body} }}")
         try:
+            store.written()
             raw.update(" ;\n".join(ops))
+            store.written(version)
         finally:
             _drop(raw, staging.values())
         return version

@@ -22,7 +22,6 @@ the threads of the WSGI server.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -40,8 +39,8 @@ class Answer:
 
 def key(*parts: object) -> str:
     """A stable hash of the parts (strings, numbers, lists of strings, None)."""
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text = repr(parts)  # the same in every process, unlike hash()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def etag(cache_key: str) -> str:

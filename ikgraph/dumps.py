@@ -42,8 +42,8 @@ from typing import IO
 
 import pyoxigraph as ox
 
+from ikgraph.serialize import graph, prefixes
 from ikgraph.store import Store
-from ikgraph.views.serialize import graph, prefixes
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ worker no longer than :meth:`Deadline.remaining` and kills it past the
 deadline, so the work really stops; answers arrive already cut at the row
 limit, and :func:`cut` passes them through.
 
-Per-client request rates are counted by Flask-Limiter (:func:`init_rate_limits`);
+Per-client request rates are counted with the ``limits`` library (:func:`init_rate_limits`);
 a client over the limit gets ``429`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -140,7 +141,8 @@ def timed(rows: Iterable[T], limit: Deadline) -> Iterator[T]:
 def cut(
     run: Callable[[], Iterable[T]], *, rows: int, limit: Deadline, read_ahead: int | None = None
 ) -> tuple[Iterator[T], bool]:
-    """At most ``rows`` items of ``run()``, and whether there were more.
+    """At most ``rows`` items of ``run()``, and whether there were more; the items
+    are a list when the whole answer is in memory.
 
     Whether an answer is cut must be known before its first byte is sent (it
     is a response header). An answer that was cut already (a query worker's,
@@ -159,9 +161,9 @@ def cut(
     items = timed(first, limit)
     head = list(itertools.islice(items, min(rows, read_ahead) + 1))
     if len(head) > rows:
-        return iter(head[:rows]), True
+        return head[:rows], True  # whole, in memory: a list
     if len(head) <= read_ahead:
-        return iter(head), False
+        return head, False
     seen = len(head) + sum(1 for _ in itertools.islice(items, rows + 1 - len(head)))
     return itertools.islice(timed(run(), limit), rows), seen > rows
 
@@ -189,6 +191,7 @@ _SERVICE_TARGET = re.compile(rf"(?:\s|#[^\n\r]*)*(?:SILENT\b(?:\s|#[^\n\r]*)*)?(
 _ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+@functools.lru_cache(maxsize=8)
 def allowlist(value: str) -> frozenset[str]:
     """The IRIs of ``IKGRAPH_SERVICE_ALLOWLIST`` (separated by commas or white space)."""
     return frozenset(part for part in re.split(r"[\s,]+", value or "") if part)
@@ -204,6 +207,8 @@ def check_services(text: str, allowed: frozenset[str]) -> None:
 
     :raises LimitError: (400) naming the setting.
     """
+    if "service" not in text.lower():
+        return
     for match in _SERVICE_TOKENS.finditer(text):
         if match.group(1) is None:
             continue
@@ -238,52 +243,59 @@ RATE_LIMITED = {
 
 
 def init_rate_limits(app: Any) -> Any:
-    """Count requests per client address with Flask-Limiter (in memory) and answer
-    ``429 Too Many Requests`` with ``Retry-After`` past ``IKGRAPH_RATE_LIMIT_QUERY``
-    (queries) or ``IKGRAPH_RATE_LIMIT_WRITE`` (writes and validation). An empty
-    setting turns its limit off. Call it after the blueprints are registered.
-    """
-    from flask import Blueprint, Response, request
-    from flask_limiter import Limiter, RateLimitExceeded
-    from flask_limiter.util import get_remote_address
-    from limits import parse_many
+    """Count requests per client address and answer ``429 Too Many Requests`` with
+    ``Retry-After`` past ``IKGRAPH_RATE_LIMIT_QUERY`` (queries) or
+    ``IKGRAPH_RATE_LIMIT_WRITE`` (writes and validation); an empty setting turns
+    its limit off.
 
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri="memory://",
-        headers_enabled=True,
-        key_prefix="ikgraph",
-    )
-    for setting, blueprints in RATE_LIMITED.items():
+    The counting is the `limits <https://limits.readthedocs.io/>`_ library's
+    (the engine of Flask-Limiter: its rate notation, fixed windows, in memory),
+    checked before the requests of the limited blueprints only, so that a
+    request nothing limits pays nothing for it. The blueprints of one setting
+    share one count per client. Returns the limiter, or None with no limit set.
+    """
+    from flask import Response, request
+    from limits import parse_many
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    rates = {}
+    for setting in RATE_LIMITED:
         value = str(app.config.get(setting) or "").strip()
         if not value:
             continue
         try:
-            parse_many(value)
+            rates[setting] = parse_many(value)
         except ValueError:
             raise ValueError(
                 f"setting IKGRAPH_{setting}: {value!r} is not a rate such as 60/minute"
             ) from None
-        shared = limiter.shared_limit(value, scope=setting)  # one count per client for all
-        for name in blueprints:
-            # Flask-Limiter keeps blueprint limits by name: a blueprint of that name
-            # registered before or after this call is limited alike
-            shared(app.blueprints.get(name) or Blueprint(name, __name__))
+    if not rates:
+        return None
+    limiter = FixedWindowRateLimiter(MemoryStorage())
 
-    @app.errorhandler(RateLimitExceeded)
-    def _too_many(exc: RateLimitExceeded) -> Response:
-        setting = next(
-            (s for s, names in RATE_LIMITED.items() if request.blueprint in names),
-            "RATE_LIMIT_QUERY",
-        )
-        return Response(
-            f"too many requests: the limit is {exc.limit.limit} per client "
-            f"(IKGRAPH_{setting}); try again after the time in Retry-After\n",
-            status=429,
-            content_type="text/plain; charset=utf-8",
-        )
+    def check(setting: str) -> Callable[[], Response | None]:
+        def before_request() -> Response | None:
+            client = request.remote_addr or "unknown"
+            for item in rates[setting]:
+                if limiter.hit(item, "ikgraph", setting, client):
+                    continue
+                reset, _ = limiter.get_window_stats(item, "ikgraph", setting, client)
+                return Response(
+                    f"too many requests: the limit is {item} per client "
+                    f"(IKGRAPH_{setting}); try again after the time in Retry-After\n",
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(reset - time.time())))},
+                    content_type="text/plain; charset=utf-8",
+                )
+            return None
 
+        return before_request
+
+    for setting in rates:
+        for name in RATE_LIMITED[setting]:
+            # hooks are kept by blueprint name: one registered later is limited alike
+            app.before_request_funcs.setdefault(name, []).append(check(setting))
     return limiter
 
 

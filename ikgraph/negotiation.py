@@ -19,6 +19,7 @@ same parameters on the offered type; and an empty or unparsable header means
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per format: compared (and hashed) by identity
 class Format:
     """One format an answer can take.
 
@@ -152,6 +153,14 @@ def choose(
         an offered format, the answer is None (the client asked for something
         specific that is not offered).
     """
+    return _choose(tuple(formats), accept, tuple(requested))
+
+
+# clients send the same few headers again and again
+
+
+@functools.lru_cache(maxsize=512)
+def _choose(formats: tuple[Format, ...], accept: str | None, requested: tuple[str, ...]):
     names = [r for r in requested if r.strip()]
     if names:
         for name in names:

@@ -13,6 +13,7 @@ the first keywords of the grammar
 
 from __future__ import annotations
 
+import functools
 import re
 
 _NOISE = re.compile(
@@ -32,8 +33,10 @@ _UPDATE = re.compile(
 _SERVICE = re.compile(r"(?<![\w:?$])SERVICE\b", re.I)
 
 
+@functools.lru_cache(maxsize=64)
 def blank(text: str) -> str:
-    """The text with strings and IRIs emptied and comments removed."""
+    """The text with strings and IRIs emptied and comments removed (the last few
+    are remembered: each request reads its text several times)."""
 
     def repl(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -87,3 +90,40 @@ def has_dataset_clause(text: str) -> bool:
     False
     """
     return bool(_FROM.search(blank(text)))
+
+
+# --- point lookups ---------------------------------------------------------------------------
+
+_VAR = r"[?$]\w+"
+_PNAME = r"(?:[A-Za-z][\w-]*)?:[\w-]*"
+_FIXED = rf'(?:<>|{_PNAME}|""(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:<>|{_PNAME}))?'
+_FIXED += r"|[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false)"
+_NODE = rf"(?:{_FIXED}|{_VAR})"
+_TRIPLE = rf"(?P<s>{_NODE})\s+(?:<>|{_PNAME}|{_VAR}|a)\s+(?P<o>{_NODE})\s*\.?"
+_POINT = re.compile(
+    rf"{_PROLOGUE}(?:SELECT\s*(?:\*|(?:{_VAR}\s*)+)|ASK)\s*(?:WHERE\s*)?"
+    rf"\{{\s*{_TRIPLE}\s*\}}(?:\s*LIMIT\s+(?P<limit>\d+))?\s*\Z",
+    re.I,
+)
+
+
+def point_lookup(text: str) -> tuple[bool, int | None]:
+    """Whether the query is a *point lookup*, and its ``LIMIT`` if it has one.
+
+    A point lookup is a ``SELECT`` or ``ASK`` of one triple pattern whose
+    subject or object is fixed (an IRI or a literal), with at most a
+    ``LIMIT``: no other operator, no dataset clause. Oxigraph answers it by
+    one range scan of an index, a step per row, streamed: its cost is bounded
+    by the rows it returns, which the row limit bounds. The reading is
+    strict; whatever it does not recognise is not a point lookup.
+
+    >>> point_lookup("SELECT ?p ?o WHERE { <http://example.org/m1> ?p ?o . }")
+    (True, None)
+    >>> point_lookup("SELECT * { ?s a ?o } LIMIT 5")
+    (False, None)
+    """
+    match = _POINT.match(blank(text))
+    if match is None or (match.group("s")[0] in "?$" and match.group("o")[0] in "?$"):
+        return False, None
+    limit = match.group("limit")
+    return True, int(limit) if limit is not None else None

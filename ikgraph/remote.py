@@ -334,27 +334,31 @@ class RemoteStore(Store):
                 self._sessions.append(session)
         return session
 
-    def _post(self, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+    def _post(
+        self, url: str, *, what: str, wait: float | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """POST to the server; ``wait`` lowers the timeout for this request."""
         if self._closed:
             raise StoreError("the store is closed")
         session = self._session()
+        timeout = self.timeout if wait is None else max(wait, 0.001)
         try:
             try:
-                response = session.post(url, timeout=self.timeout, **kwargs)
+                response = session.post(url, timeout=timeout, **kwargs)
             except requests.ConnectionError as exc:
                 if isinstance(exc, requests.Timeout) or what != "query":
                     raise
                 # A kept-alive connection the server dropped, or the server is down: a
                 # query may run twice, so one more try on a new connection tells.
-                response = session.post(url, timeout=self.timeout, **kwargs)
+                response = session.post(url, timeout=timeout, **kwargs)
             challenge = response.headers.get("WWW-Authenticate", "").lower()
             if response.status_code == 401 and self.user and session.auth is None:
                 self._scheme = "digest" if challenge.startswith("digest") else "basic"
                 session.auth = self._auth()
-                response = session.post(url, timeout=self.timeout, **kwargs)
+                response = session.post(url, timeout=timeout, **kwargs)
         except requests.Timeout:
             raise StoreUnavailable(
-                f"the SPARQL store at {url} did not answer within {self.timeout:g} s "
+                f"the SPARQL store at {url} did not answer within {timeout:g} s "
                 "(IKGRAPH_REMOTE_TIMEOUT)"
             ) from None
         except requests.ConnectionError as exc:
@@ -410,6 +414,10 @@ class RemoteStore(Store):
         hint = ""
         if "SR325" in message:
             hint = " (Virtuoso: raise TransactionAfterImageLimit in virtuoso.ini for larger writes)"
+        elif "SR171" in message:
+            hint = " (Virtuoso: raise MaxQueryExecutionTime in [SPARQL] of virtuoso.ini)"
+        elif "estimated execution time" in message:
+            hint = " (Virtuoso: MaxQueryCostEstimationTime in [SPARQL] of virtuoso.ini)"
         raise StoreError(
             f"the SPARQL store at {url} refused the {what} (HTTP {status}): {message}{hint}"
         )
@@ -464,7 +472,9 @@ class RemoteStore(Store):
 
     # -- the store interface ------------------------------------------------------------
 
-    def query(self, sparql, *, default_graph=None, named_graphs=None, substitutions=None):
+    def query(
+        self, sparql, *, default_graph=None, named_graphs=None, substitutions=None, timeout=None
+    ):
         if substitutions:
             sparql = bind(sparql, substitutions)
         params = [("query", sparql)]
@@ -479,7 +489,13 @@ class RemoteStore(Store):
             params += [("named-graph-uri", g) for g in named or [_NO_GRAPH]]
         form = query_form(sparql)
         accept = _RDF_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _RESULTS_ACCEPT
-        response = self._post(self.query_url, what="query", data=params, headers={"Accept": accept})
+        response = self._post(
+            self.query_url,
+            what="query",
+            data=params,
+            headers={"Accept": accept},
+            wait=None if timeout is None else min(timeout, self.timeout),
+        )
         if cut := response.headers.get("X-SPARQL-MaxRows"):
             log.warning(
                 "the SPARQL store at %s cut an answer at %s rows (Virtuoso: ResultSetMaxRows "

@@ -120,8 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RATE_LIMIT_QUERY",
         "300/minute",
-        "Queries a client (IP address) may send to /sparql and /api/queries, as Flask-Limiter "
-        "rates (60/minute;1000/day); past it: 429 with Retry-After; empty: no limit.",
+        "Queries a client (IP address) may send to /sparql and /api/queries, as rates "
+        "(60/minute;1000/day); past it: 429 with Retry-After; empty: no limit.",
     ),
     Setting(
         "RATE_LIMIT_WRITE",

@@ -61,10 +61,13 @@ class Store(ABC):
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
         substitutions: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run a SPARQL query. Without ``default_graph`` the default graph is
         the union of all named graphs.
 
+        :param timeout: seconds the caller waits at most for a remote store's answer
+            (an embedded store's answer streams; its caller times the rows).
         :raises SyntaxError: if the query is malformed.
         """
 
@@ -111,6 +114,9 @@ class OxigraphStore(Store):
         self.base = base
         self.path = Path(path) if path is not None else None
         self.persistent = self.path is not None
+        #: the version last read or written; this process holds the store alone (RocksDB's
+        #: lock, or memory), so it changes only through this object
+        self._version: str | None = None
         try:
             self._store = ox.Store(str(self.path)) if self.path is not None else ox.Store()
         except OSError as exc:
@@ -129,10 +135,20 @@ class OxigraphStore(Store):
 
     @property
     def raw(self) -> ox.Store:
-        """The pyoxigraph store, for backend-specific code (bulk loads, benchmarks)."""
+        """The pyoxigraph store, for backend-specific code (bulk loads, benchmarks).
+
+        Code that writes through it must call :meth:`written` afterwards.
+        """
         return self._store
 
-    def query(self, sparql, *, default_graph=None, named_graphs=None, substitutions=None):
+    def written(self, version: str | None = None) -> None:
+        """Note a write made through :attr:`raw`: ``version`` if it is known, else the
+        next :meth:`version` reads it from the store."""
+        self._version = version
+
+    def query(
+        self, sparql, *, default_graph=None, named_graphs=None, substitutions=None, timeout=None
+    ):
         kwargs: dict[str, Any] = {}
         if default_graph is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
@@ -164,7 +180,9 @@ class OxigraphStore(Store):
             f'GRAPH <{meta_iri}> {{ <{meta_iri}> <{ikg(self.base, "version")}> "{version}" }}'
         )
         parts.append(f"INSERT DATA {{ {meta_body}\n{version_quad} }}")
+        self._version = None
         self._store.update(" ;\n".join(parts))
+        self._version = version
         return version
 
     def graphs(self):
@@ -176,6 +194,8 @@ class OxigraphStore(Store):
         return self._store.dump(output, fmt)
 
     def version(self):
+        if self._version is not None:
+            return self._version
         meta_iri = meta_graph(self.base)
         prop = ikg(self.base, "version")
         rows = list(
@@ -183,7 +203,8 @@ class OxigraphStore(Store):
                 f"SELECT ?v WHERE {{ GRAPH <{meta_iri}> {{ <{meta_iri}> <{prop}> ?v }} }}"
             )
         )
-        return rows[0]["v"].value if rows else "empty"
+        self._version = rows[0]["v"].value if rows else "empty"
+        return self._version
 
     def close(self):
         if not hasattr(self, "_store"):

@@ -16,9 +16,16 @@ the server over a socket pair; nothing forks the threaded server:
   needs to hold the store plus ``IKGRAPH_QUERY_MEMORY_MB``. A query past the
   cap ends the worker (Oxigraph aborts when an allocation fails); the client
   gets 503 naming the setting.
-- **rows**: the worker applies the row limit itself (:func:`ikgraph.limits.cut`)
-  and hands rows over a pipe in batches, one batch per request of the
-  server, so neither side ever holds more than a batch and the read-ahead.
+- **rows**: the worker applies the row limit itself (:func:`ikgraph.limits.cut`,
+  reading ahead up to :data:`READ_AHEAD` rows, so that an answer within the
+  default ``IKGRAPH_MAX_ROWS`` is evaluated once) and hands the answer over in
+  pieces, one per request of the server, so neither side ever holds more than
+  a piece and the read-ahead.
+- **encoding**: for a format the server names, the worker writes the answer
+  itself (:mod:`ikgraph.serialize`) and sends bytes, of which the first
+  :data:`MESSAGE_BYTES` come with the head: a small answer costs the server
+  one message out and one back, and no Python work per row. Otherwise (the
+  HTML table, the query API) it sends rows, :data:`BATCH` at a time.
 
 Workers read **snapshots**, never the live store: writes stay in the server
 (the primary). An on-disk store is checkpointed with ``Store.backup`` (hard
@@ -35,6 +42,7 @@ import contextlib
 import itertools
 import logging
 import os
+import pickle
 import resource
 import shutil
 import signal
@@ -46,21 +54,28 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
 from ikgraph import limits
 from ikgraph.querytext import has_dataset_clause
+from ikgraph.serialize import SELECT_WRITERS, boolean, graph
 from ikgraph.store import OxigraphStore, Store
 
 log = logging.getLogger(__name__)
 
 #: Rows or triples sent per message.
 BATCH = 500
+
+#: Bytes of a written answer gathered into one message (the head carries the first).
+MESSAGE_BYTES = 256 * 1024
+
+#: Rows a worker reads ahead to learn whether an answer is cut at the row limit
+#: (see :func:`ikgraph.limits.cut`): larger answers are evaluated twice.
+READ_AHEAD = 10_000
 
 #: Exit code of a worker that ran out of memory in Python code (Oxigraph aborts instead).
 MEMORY_EXIT = 3
@@ -70,14 +85,34 @@ _EMPTY = ox.Store()
 BOOLEANS = {True: _EMPTY.query("ASK {}"), False: _EMPTY.query("ASK { FILTER(false) }")}
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """A read-only copy of the store at one version, for the workers to open."""
 
     id: int
     version: str
     path: str
     kind: str  # "rocksdb" (a checkpoint folder) or "nquads" (a dump file)
+
+
+class _Pipe:
+    """A socket between the server and a worker: whole messages, pickled (plain
+    :mod:`pickle`, newest protocol: quicker than ``Connection.send`` for the small
+    messages of cheap queries)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def send(self, message: Any) -> None:
+        self.conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    def recv(self) -> Any:
+        return pickle.loads(self.conn.recv_bytes())
+
+    def poll(self, timeout: float) -> bool:
+        return self.conn.poll(timeout)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 # --- in the worker -------------------------------------------------------------------------
@@ -128,40 +163,92 @@ def _failure(exc: BaseException) -> tuple[str, str, str]:
     return ("error", "evaluation", str(exc))
 
 
+def _written(form: str, key: str, prefixes, names, items, truncated, result) -> Iterator[bytes]:
+    """The answer in the format ``key``, as :mod:`ikgraph.views.sparql` writes it."""
+    if form == "ASK":
+        if key not in SELECT_WRITERS:
+            raise RuntimeError(f"an ASK answer cannot be written as {key}")
+        return iter([boolean(key, result)])
+    if form == "SELECT":
+        if key not in SELECT_WRITERS:
+            raise RuntimeError(f"a SELECT answer cannot be written as {key}")
+        return SELECT_WRITERS[key](names, items, truncated)
+    if key in SELECT_WRITERS:
+        raise RuntimeError(f"a {form} answer cannot be written as {key}")
+    return graph(key, items, prefixes=prefixes)
+
+
+def _pieces(chunks: Iterator[bytes]) -> Iterator[tuple[list[bytes], bool]]:
+    """Chunks gathered into pieces of about :data:`MESSAGE_BYTES`; True marks the last."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= MESSAGE_BYTES:
+            yield [b"".join(parts)], False
+            parts, size = [], 0
+    yield ([b"".join(parts)] if parts else []), True
+
+
+def _batches(rows: Iterator[Any]) -> Iterator[tuple[list[Any], bool]]:
+    while True:
+        batch = list(itertools.islice(rows, BATCH))
+        yield batch, len(batch) < BATCH
+        if len(batch) < BATCH:
+            return
+
+
 def _answer(conn, store: ox.Store, job: dict[str, Any]) -> None:
-    """Evaluate one query and stream its answer while the server asks for more."""
+    """Evaluate one query and send its answer, a piece each time the server asks.
+
+    With ``job["format"]`` the pieces are the written answer (bytes) and the head
+    carries the first; without, they are rows or triples.
+    """
     deadline = limits.Deadline(job["seconds"], configured=job["configured"])
+    key = job.get("format")
     try:
         first = _evaluate(store, job)
+        names, truncated, value = None, False, None
         if isinstance(first, ox.QueryBoolean):
-            conn.send(("head", "ASK", None, False, bool(first)))
-            return
-        select = isinstance(first, ox.QuerySolutions)
-        names = [v.value for v in first.variables] if select else None
-        pending = [first]
-        items, truncated = limits.cut(
-            lambda: pending.pop() if pending else _evaluate(store, job),
-            rows=job["rows"],
-            limit=deadline,
-        )
-        rows: Iterator[Any] = (tuple(r) for r in items) if select else items
-        head = ("head", "SELECT" if select else "CONSTRUCT", names, truncated, None)
+            form, value, rows = "ASK", bool(first), iter(())
+        else:
+            select = isinstance(first, ox.QuerySolutions)
+            form = "SELECT" if select else "CONSTRUCT"
+            names = [v.value for v in first.variables] if select else None
+            pending = [first]
+            items, truncated = limits.cut(
+                lambda: pending.pop() if pending else _evaluate(store, job),
+                rows=job["rows"],
+                limit=deadline,
+                read_ahead=READ_AHEAD,
+            )
+            rows = (tuple(r) for r in items) if select and key is None else items
+        if key is None:
+            pieces = _batches(rows)
+            head = ("head", form, names, truncated, value, None)
+        else:
+            answer = _written(form, key, job.get("prefixes"), names, rows, truncated, first)
+            pieces = _pieces(answer)
+            head = ("head", form, names, truncated, value, next(pieces))
     except MemoryError:
         raise
     except Exception as exc:
         conn.send(_failure(exc))
         return
     conn.send(head)
+    if (form == "ASK" and key is None) or (head[5] is not None and head[5][1]):
+        return  # all sent
     while conn.recv() == "next":
         try:
-            batch = list(itertools.islice(rows, BATCH))
+            piece, last = next(pieces)
         except MemoryError:
             raise
         except Exception as exc:
             conn.send(_failure(exc))
             return
-        conn.send(("rows", batch, len(batch) < BATCH))
-        if len(batch) < BATCH:
+        conn.send(("rows", piece, last))
+        if last:
             return
 
 
@@ -235,7 +322,7 @@ class _Worker:
                 env=env,
                 close_fds=True,
             )
-        self.conn = Connection(here.detach())
+        self.conn = _Pipe(Connection(here.detach()))
         self.snapshot: Snapshot | None = None
 
     @property
@@ -377,6 +464,8 @@ class QueryWorkers:
 
     def _collect(self) -> None:
         """Remove snapshots that are not current and that no worker has open."""
+        if len(self._snapshots) <= 1:
+            return  # the current one, or none
         with self._lock:
             used = {w.snapshot.id for w in [*self._idle, *self._busy] if w.snapshot is not None}
             current = self._current.id if self._current is not None else None
@@ -397,8 +486,13 @@ class QueryWorkers:
         rows: int,
         limit: limits.Deadline,
         substitutions: dict[str, Any] | None = None,
+        encode: tuple[str, dict[str, str] | None] | None = None,
     ) -> ox.QueryBoolean | RemoteAnswer:
         """Evaluate ``text`` in a worker: an ``ASK`` answer, or rows to stream.
+
+        With ``encode`` = (format key, prefixes) the worker writes the answer in
+        that format (:mod:`ikgraph.serialize`) and the :class:`RemoteAnswer`, ASK
+        included, yields bytes; ``complete`` holds them if they came at once.
 
         :raises SyntaxError: if the query is malformed.
         :raises ValueError: for an unusable dataset (graph IRIs).
@@ -423,16 +517,20 @@ class QueryWorkers:
             "seconds": max(limit.remaining(), 0.001),
             "configured": limit.configured,
         }
+        if encode is not None:
+            job["format"], job["prefixes"] = encode
         try:
             worker.conn.send(("query", snapshot, job))
         except OSError:
             self._fail(worker, limit, dead=True)
-        head = self.receive(worker, limit)
-        _, form, names, truncated, value = head
-        if form == "ASK":
+        _, form, names, truncated, value, piece = self.receive(worker, limit)
+        if piece is None and form == "ASK":
             self._release(worker)
             return BOOLEANS[bool(value)]
-        return RemoteAnswer(self, worker, form, names, truncated, limit)
+        answer = RemoteAnswer(self, worker, form, names, truncated, limit, first=piece)
+        if answer.complete is not None:
+            self._release(worker)
+        return answer
 
     def receive(self, worker: _Worker, limit: limits.Deadline) -> tuple:
         """The worker's next message, waiting no longer than the deadline.
@@ -509,26 +607,45 @@ def _remove(path: Path) -> None:
 
 
 class RemoteAnswer:
-    """Rows (``SELECT``) or triples (``CONSTRUCT``, ``DESCRIBE``) coming from a worker.
+    """Rows (``SELECT``) or triples (``CONSTRUCT``, ``DESCRIBE``) coming from a worker,
+    or the bytes of an answer it wrote.
 
     Looks like Oxigraph's results to the code that writes answers: ``variables``,
     iteration (once); ``truncated`` says the worker cut it at the row limit.
+    ``complete`` is the whole written answer when it came in the first message
+    (the worker is free again then), else None.
     """
 
-    def __init__(self, pool: QueryWorkers, worker: _Worker, form: str, names, truncated, limit):
+    def __init__(
+        self,
+        pool: QueryWorkers,
+        worker: _Worker,
+        form: str,
+        names,
+        truncated,
+        limit,
+        *,
+        first: tuple[list[Any], bool] | None = None,
+    ):
         self.form = form
         self.variables = [ox.Variable(n) for n in names or ()]
         self.truncated = bool(truncated)
         self._pool = pool
-        self._worker: _Worker | None = worker
         self._limit = limit
+        self._first, done = first if first is not None else ([], False)
+        self.complete: bytes | None = b"".join(self._first) if done else None
+        self._worker: _Worker | None = None if done else worker
 
     def __iter__(self) -> Iterator[Any]:
+        if self.complete is not None:
+            yield from self._first
+            return
         worker, self._worker = self._worker, None
         if worker is None:
             raise RuntimeError("a worker's answer can be read only once")
         done = False
         try:
+            yield from self._first
             while not done:
                 try:
                     worker.conn.send("next")
@@ -576,4 +693,4 @@ def get_workers() -> QueryWorkers | None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+    serve(_Pipe(Connection(int(sys.argv[1]))), int(sys.argv[2]))

@@ -367,3 +367,11 @@ def test_the_service_answers_503_while_the_store_is_down(virtuoso, remote, monke
         relay.start()
         assert client.get("/sparql", query_string=ask, headers=json).status_code == 200
         app.extensions["ikgraph"].store.close()
+
+
+def test_a_query_virtuoso_refuses_by_its_cost_names_the_setting(remote):
+    remote.replace_graphs({G1: quads(G1, *(f"Zeile {n}" for n in range(50)))})
+    product = " . ".join(f"?s{n} ?p{n} ?o{n}" for n in range(6))
+    with pytest.raises(StoreError, match=r"MaxQueryCostEstimationTime in \[SPARQL\]") as refused:
+        remote.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {product} }}")
+    assert not isinstance(refused.value, StoreUnavailable)

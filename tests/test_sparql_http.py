@@ -8,6 +8,7 @@ language tag or an umlaut fails here.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import warnings
 from collections import Counter
@@ -33,10 +34,9 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from ikgraph import limits
+from ikgraph import limits, serialize
 from ikgraph.server import banner
 from ikgraph.store import OxigraphStore
-from ikgraph.views import serialize
 
 G = "https://w3id.org/ikg/graph/"
 RES = "https://w3id.org/ikg/id/"
@@ -337,7 +337,7 @@ def test_body_over_the_limit_is_413_naming_the_setting(make_app, serve):
 
 def test_time_limit_setting_and_timeout_parameter(make_app, serve, live_server):
     lowered = ask(live_server, SLOW, params={"timeout": "0.001"})
-    assert lowered.status_code == 503
+    assert lowered.status_code == 503, lowered.text
     assert lowered.text.strip() == (
         "query exceeded its time limit of 0.001 s set by timeout= (IKGRAPH_QUERY_TIMEOUT is 30 s)"
     )
@@ -754,3 +754,101 @@ def test_the_cache_is_bounded_by_bytes_and_evicts_the_least_recently_used():
         b"cd",
     ]
     assert answers.get("k").body == b"abcd"
+
+
+# --- point lookups and worker answers ------------------------------------------------------
+
+POINT_LOOKUPS = {
+    "SELECT ?p ?o WHERE { <http://example.org/m1> ?p ?o . }": True,
+    "PREFIX ex: <http://example.org/> SELECT * { ex:a ?p ?o } LIMIT 5": True,
+    'SELECT ?s { ?s ?p "Sprachcafé"@de }': True,
+    "PREFIX ex: <http://example.org/> SELECT ?s { ?s a ex:Measure }": True,
+    "ASK { <http://example.org/m1> ?p ?o }": True,
+    "SELECT ?p { <http://example.org/m1> ?p ?o } # LIMIT 3": True,
+    "SELECT * { ?s ?p ?o }": False,
+    "SELECT * { _:b ?p ?o }": False,
+    "SELECT * { [] ?p ?o }": False,
+    "SELECT DISTINCT ?p { <a> ?p ?o }": False,
+    "SELECT ?p { <a> ?p ?o } ORDER BY ?p": False,
+    "SELECT ?p { <a> ?p ?o . ?o ?q ?r }": False,
+    "SELECT ?p { <a> ?p ?o ; ?q ?r }": False,
+    "SELECT ?p { <a> ?p ?o, ?r }": False,
+    "PREFIX ex: <http://example.org/> SELECT ?o { <a> ex:p* ?o }": False,
+    "SELECT ?p { <a> ?p ?o FILTER(?o > 1) }": False,
+    "SELECT ?p FROM <http://example.org/g> { <a> ?p ?o }": False,
+    "SELECT ?p { GRAPH ?g { <a> ?p ?o } }": False,
+    "SELECT (COUNT(*) AS ?n) { <a> ?p ?o }": False,
+    "SELECT ?p { <a> ?p ?o } OFFSET 5": False,
+    "SELECT ?p { <a> ?p ?o } LIMIT 5 OFFSET 5": False,
+    "SELECT ?p { <a> ?p ?o OPTIONAL { ?o ?q ?r } }": False,
+    "SELECT ?p { <a> ?p ?o } VALUES ?p { <x> }": False,
+    "CONSTRUCT WHERE { <a> ?p ?o }": False,
+    "SELECT ?p { SERVICE <http://example.org/s> { <a> ?p ?o } }": False,
+    'SELECT ?p { <a> ?p ?o } # }" . ?x ?y ?z': True,
+    'SELECT ?p { <a> ?p "} . ?x ?y ?z" }': True,
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), POINT_LOOKUPS.items())
+def test_point_lookups_are_recognised_strictly(query, expected):
+    from ikgraph.querytext import point_lookup
+
+    assert point_lookup(query)[0] is expected
+
+
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{RES}measure/sprachkurs-muetter> ?p ?o }}"
+
+
+def embedded_only(store) -> None:
+    if not isinstance(store, OxigraphStore):
+        pytest.skip("point lookups are answered in the server process on the embedded store")
+
+
+def test_point_lookups_skip_the_workers_and_answer_like_them(make_app, serve, store):
+    embedded_only(store)
+    app = make_app(QUERY_WORKERS=1, CACHE_BYTES=0)
+    url = serve(app)
+    general = ask(url, LOOKUP.replace("?o }", "?o FILTER(true) }"))  # not a point lookup
+    assert general.status_code == 200
+    pool = app.extensions["ikgraph.workers"]
+    pool.query = lambda *a, **k: (_ for _ in ()).throw(AssertionError("a worker was asked"))
+    for fmt in ("json", "xml", "csv", "tsv"):
+        lookup = ask(url, LOOKUP, params={"format": fmt})
+        assert lookup.status_code == 200 and lookup.headers["X-Ikgraph-Truncated"] == "false"
+        assert "Content-Length" in lookup.headers  # whole, not chunked
+        if fmt in ("json", "xml"):
+            assert bindings(lookup.content, fmt) == bindings(general.content, "json")
+    assert lookup.headers["Content-Type"].startswith("text/tab-separated-values")
+    assert ask(url, LOOKUP, params={"format": "json"}).json()["truncated"] is False
+    assert ask(url, f"ASK {{ <{RES}measure/sprachkurs-muetter> ?p ?o }}").json()["boolean"]
+    assert ask(url, "SELECT * WHERE { ?s ?p ?o }").status_code == 500  # needs the worker
+
+
+@pytest.mark.parametrize(
+    ("suffix", "params", "rows", "truncated"),
+    [
+        ("", {"max-rows": "2"}, 2, True),
+        (" LIMIT 2", {"max-rows": "2"}, 2, False),
+        (" LIMIT 50", {"max-rows": "3"}, 3, True),
+        (" LIMIT 1", {}, 1, False),
+    ],
+)
+def test_point_lookups_are_cut_at_the_row_limit(live_server, suffix, params, rows, truncated):
+    answer = ask(live_server, LOOKUP + suffix, params=params)
+    assert answer.headers["X-Ikgraph-Truncated"] == ("true" if truncated else "false")
+    assert len(answer.json()["results"]["bindings"]) == rows
+    assert answer.json()["truncated"] is truncated
+
+
+def test_a_large_answer_comes_from_the_worker_in_pieces(make_app, serve, store):
+    embedded_only(store)
+    triples = len(list(store.query("SELECT * WHERE { ?s ?p ?o }")))
+    url = serve(make_app(QUERY_WORKERS=1, CACHE_BYTES=0, MAX_ROWS=100_000))
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"  # triples² rows: megabytes of JSON
+    answer = requests.get(f"{url}/sparql", params={"query": query}, stream=True)
+    assert answer.headers["Transfer-Encoding"] == "chunked"
+    body = answer.raw.read(decode_content=True)
+    assert len(body) > 1_000_000
+    expected = min(triples**2, 100_000)
+    assert len(json.loads(body)["results"]["bindings"]) == expected
+    assert answer.headers["X-Ikgraph-Truncated"] == ("true" if triples**2 > 100_000 else "false")

@@ -32,8 +32,8 @@ from ikgraph.cache import etag, key
 from ikgraph.dumps import BY_NAME, DUMP_FORMATS, GZIP, Dumps
 from ikgraph.iris import meta_graph
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, Format, choose, describe
+from ikgraph.serialize import graph
 from ikgraph.views import get_store, public_url
-from ikgraph.views.serialize import graph
 
 bp = Blueprint("catalog", __name__)
 

@@ -39,8 +39,8 @@ from flask_cors import CORS
 from ikgraph import cache, limits, openapi, querycatalog
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose, parse_accept
 from ikgraph.querycatalog import Catalog, NamedQuery, ParameterError
+from ikgraph.serialize import CHUNK, SELECT_WRITERS, boolean, graph, prefixes
 from ikgraph.views import get_cache, get_store, public_url, ui
-from ikgraph.views.serialize import CHUNK, SELECT_WRITERS, boolean, graph, prefixes
 from ikgraph.views.sparql import finish, in_this_thread
 from ikgraph.workers import get_workers
 

@@ -41,8 +41,8 @@ from ikgraph import model
 from ikgraph.cache import etag, key
 from ikgraph.iris import RDF_TYPE, meta_graph, slugify
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, Format, choose, describe
+from ikgraph.serialize import XSD_STRING, graph, prefixes
 from ikgraph.views import get_store, local_href, public_url
-from ikgraph.views.serialize import XSD_STRING, graph, prefixes
 
 bp = Blueprint("resources", __name__)
 

@@ -22,6 +22,7 @@ or the query page for a browser. Reads are open to every origin (CORS).
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,10 +35,11 @@ from werkzeug.datastructures import MultiDict
 
 from ikgraph import cache, limits
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose, describe
-from ikgraph.querytext import query_form, update_keyword
+from ikgraph.querytext import point_lookup, query_form, update_keyword
+from ikgraph.serialize import SELECT_WRITERS, boolean, graph, prefixes
+from ikgraph.store import StoreError
 from ikgraph.views import get_cache, get_store, public_url, ui
 from ikgraph.views.description import service_description
-from ikgraph.views.serialize import SELECT_WRITERS, boolean, graph, prefixes
 from ikgraph.workers import get_workers
 
 bp = Blueprint("sparql", __name__)
@@ -69,7 +71,7 @@ class QueryRequest:
     query: str | None
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
-    params: MultiDict = field(default_factory=MultiDict)
+    params: MultiDict = field(default_factory=MultiDict)  # read only
 
     def get(self, name: str) -> str | None:
         return self.params.get(name)
@@ -98,7 +100,7 @@ def read_request() -> QueryRequest:
             "application/x-www-form-urlencoded (query=...) or application/sparql-query",
         )
     else:
-        params = request.values
+        params = request.values if request.method == "POST" else request.args
     if "update" in params:
         raise ProtocolError(400, _UPDATE_HINT)
     queries = params.getlist("query")
@@ -109,8 +111,8 @@ def read_request() -> QueryRequest:
     default = params.getlist("default-graph-uri")
     named = params.getlist("named-graph-uri")
     if default or named:
-        return QueryRequest(query, default, named, MultiDict(params))
-    return QueryRequest(query, None, None, MultiDict(params))
+        return QueryRequest(query, default, named, params)
+    return QueryRequest(query, None, None, params)
 
 
 def _error(status: int, message: str) -> Response:
@@ -141,21 +143,38 @@ def _negotiate(formats: tuple[Format, ...], what: str, qr: QueryRequest) -> Form
     return fmt
 
 
-def _run(text: str, qr: QueryRequest, *, rows: int, limit: limits.Deadline) -> Any:
+def _run(
+    text: str,
+    qr: QueryRequest,
+    *,
+    rows: int,
+    limit: limits.Deadline,
+    encode=None,
+    here: bool = False,
+) -> Any:
     """Evaluate the query: in a query worker (:mod:`ikgraph.workers`) if there are
-    any, which stops at the limits, else in this process."""
+    any, which stops at the limits (and writes the answer in the format ``encode``
+    names, if given), else (or with ``here``) in this process."""
     try:
-        if (workers := get_workers()) is not None:
+        if not here and (workers := get_workers()) is not None:
             return workers.query(
                 text,
                 default_graph=qr.default_graphs,
                 named_graphs=qr.named_graphs,
                 rows=rows,
                 limit=limit,
+                encode=encode,
             )
         return get_store().query(
-            text, default_graph=qr.default_graphs, named_graphs=qr.named_graphs
+            text,
+            default_graph=qr.default_graphs,
+            named_graphs=qr.named_graphs,
+            timeout=limit.remaining(),
         )
+    except StoreError:
+        if limit.expired():  # a remote store gave up, or was given up on, past the deadline
+            raise limits.QueryTimeout(limit.message, setting="QUERY_TIMEOUT") from None
+        raise
     except SyntaxError as exc:
         raise ProtocolError(400, f"malformed query: {exc.msg}") from None
     except ValueError as exc:
@@ -203,21 +222,46 @@ def endpoint() -> Response:
     key = cache.key(text, qr.default_graphs, qr.named_graphs, fmt.key, rows, version)
     tag = cache.etag(key)
     if fmt is not HTML:
-        if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(tag):
+        if (
+            request.method in ("GET", "HEAD")
+            and "If-None-Match" in request.headers
+            and request.if_none_match.contains_weak(tag)
+        ):
             return finish(Response(status=304), tag)
         if (hit := answers.get(key)) is not None:
             headers = hit.headers
             return finish(Response(hit.body, content_type=hit.content_type, headers=headers), tag)
 
+    # a point lookup costs a step per row: this process answers it, without a worker
+    lookup, lookup_limit = point_lookup(text) if store.embedded else (False, None)
+
     def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """The parsed query the first time, a new evaluation after that."""
         nonlocal parsed
         result, parsed = parsed, None
-        return result if result is not None else _run(text, qr, rows=rows, limit=limit)
+        if result is not None:
+            return result
+        return _run(text, qr, rows=rows, limit=limit, here=lookup)
 
     if fmt is HTML:
         return _html_answer(text, form, run, rows=rows, limit=limit)
-    if form == "ASK":
+    if lookup and fmt.key == "json" and form == "SELECT":
+        body = _lookup_json(text, qr, rows=rows, limit=limit, stated=lookup_limit)
+        if body is not None:
+            return _whole(key, tag, body, fmt, truncated=False, version=version)
+    if parsed is None and not lookup and get_workers() is not None:
+        # the worker writes the answer; a small one comes whole, in one message
+        written = _run(
+            text,
+            qr,
+            rows=rows,
+            limit=limit,
+            encode=(fmt.key, prefixes(config["BASE_IRI"]) if graph_answer else None),
+        )
+        if written.complete is not None:
+            return _whole(key, tag, written.complete, fmt, written.truncated, version=version)
+        body, truncated = written, written.truncated
+    elif form == "ASK":
         result = run()
         limit.check()
         body: Iterable[bytes] = [boolean(fmt.key, result)]
@@ -230,6 +274,9 @@ def endpoint() -> Response:
         names = [v.value for v in parsed.variables]
         solutions, truncated = limits.cut(run, rows=rows, limit=limit)
         body = SELECT_WRITERS[fmt.key](names, solutions, truncated)
+        if isinstance(solutions, list):  # the whole answer is here: no need to stream it
+            whole = b"".join(in_this_thread(body))
+            return _whole(key, tag, whole, fmt, truncated, version=version)
     headers = {limits.TRUNCATED_HEADER: "true" if truncated else "false"}
     stream: Iterator[bytes] = answers.tee(
         key,
@@ -239,6 +286,41 @@ def endpoint() -> Response:
         keep=lambda: store.version() == version,
     )
     return finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
+
+
+def _whole(
+    key: str, tag: str, body: bytes, fmt: Format, truncated: bool, *, version: str
+) -> Response:
+    """A complete answer: sent with its length, kept in the cache if the data did
+    not change meanwhile."""
+    headers = {limits.TRUNCATED_HEADER: "true" if truncated else "false"}
+    if get_store().version() == version:
+        get_cache().put(key, cache.Answer(body, fmt.content_type, dict(headers)))
+    headers.update(_validators(tag))
+    headers["Content-Type"] = fmt.content_type
+    return Response(body, headers=headers)
+
+
+def _lookup_json(
+    text: str, qr: QueryRequest, *, rows: int, limit: limits.Deadline, stated: int | None
+) -> bytes | None:
+    """A point lookup's answer in SPARQL JSON, written by Oxigraph itself (no Python
+    per row), or None if it is cut at the row limit (then the usual writer marks it).
+
+    The query's ``LIMIT`` (added if it has none) stops it one row past the limit.
+    """
+    if stated is None:
+        text = f"{text}\nLIMIT {rows + 1}"
+    elif stated > rows:
+        return None
+    body = _run(text, qr, rows=rows, limit=limit, here=True).serialize(
+        format=ox.QueryResultsFormat.JSON
+    )
+    # each row is at least "{}," (3 bytes): a shorter answer cannot have been cut
+    if len(body) >= 3 * (rows + 1) and len(json.loads(body)["results"]["bindings"]) > rows:
+        return None
+    limit.check()
+    return body[: body.rindex(b"}")] + b',"truncated":false}\n'
 
 
 def _html_answer(
@@ -280,11 +362,18 @@ def in_this_thread(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise
 
 
+def _validators(tag: str) -> dict[str, str]:
+    # the tag is hex: nothing to quote
+    return {"ETag": f'W/"{tag}"', "Cache-Control": "no-cache", "Vary": "Accept"}
+
+
 def finish(response: Response, tag: str) -> Response:
     """Mark an answer as revalidated by its weak ETag (the dataset version is in it)."""
-    response.set_etag(tag, weak=True)
-    response.headers["Cache-Control"] = "no-cache"
-    response.vary.add("Accept")
+    before = response.headers.get("Vary")
+    response.headers.update(_validators(tag))
+    if before:
+        response.headers["Vary"] = before
+        response.vary.add("Accept")
     return response
 
 

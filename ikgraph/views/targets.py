@@ -24,8 +24,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from ikgraph import cache, charts, progress
 from ikgraph.negotiation import HTML, RESULT_FORMATS, choose, describe
+from ikgraph.serialize import SELECT_WRITERS, graph, prefixes
 from ikgraph.views import get_cache, get_store, local_href, public_url
-from ikgraph.views.serialize import SELECT_WRITERS, graph, prefixes
 
 bp = Blueprint("targets", __name__)
 

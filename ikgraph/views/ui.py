@@ -23,8 +23,8 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from ikgraph import querycatalog
 from ikgraph.cache import Answer, key
 from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS
+from ikgraph.serialize import XSD_STRING, prefixes
 from ikgraph.views import get_cache, get_store, local_href, public_url
-from ikgraph.views.serialize import XSD_STRING, prefixes
 
 bp = Blueprint("ui", __name__)
 

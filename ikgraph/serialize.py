@@ -98,11 +98,11 @@ def select_json(names: Sequence[str], rows: Iterable, truncated: bool) -> Iterat
     yield ('{"head":{"vars":' + _dump(list(names)) + '},"results":{"bindings":[').encode()
     first = True
     for batch in _chunks(rows):
-        parts = []
-        for row in batch:
-            binding = {n: json_term(t) for n, t in zip(names, row, strict=True) if t is not None}
-            parts.append(_dump(binding))
-        yield (("" if first else ",") + ",\n".join(parts)).encode()
+        bindings = [
+            {n: json_term(t) for n, t in zip(names, row, strict=True) if t is not None}
+            for row in batch
+        ]
+        yield (("" if first else ",") + _dump(bindings)[1:-1]).encode()  # one call per chunk
         first = False
     yield (']},"truncated":' + ("true" if truncated else "false") + "}\n").encode()
 
