@@ -8,9 +8,9 @@ Oxigraph transaction) drops the old graphs and copies the staged ones in their p
 with provenance and a new version, and the staging graphs are removed. (On disk that
 transaction is the slow part, some 15,000 triples a second here; the bulk load itself
 runs at about 45,000.) A load that fails leaves the published graphs as they were;
-staging graphs of a load that was killed are removed by the next bulk load. On a remote
-store the quads go through :meth:`ikgraph.store.Store.replace_graphs`, which stages and
-swaps alike.
+staging graphs of a load that was killed are removed when the store is next opened
+(and by the next bulk load). On a remote store the quads go through
+:meth:`ikgraph.store.Store.replace_graphs`, which stages and swaps alike.
 
 Graphs: the triples of a file go into ``{base}graph/{file stem}``; a dataset file may
 name graphs of its own, which must lie under ``{base}graph/``. Relative IRIs resolve

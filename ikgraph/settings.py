@@ -112,6 +112,14 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "WORKER_MEMORY_QUADS",
+        250_000,
+        "An on-disk store of at most this many quads is copied into the memory of each query "
+        "worker (queries several times faster, memory per worker); a larger one is read from "
+        "an on-disk checkpoint; 0: always from disk.",
+        int,
+    ),
+    Setting(
         "SERVICE_ALLOWLIST",
         "",
         "SPARQL endpoints (full IRIs, separated by commas) that SERVICE in a query may call; "

@@ -28,10 +28,12 @@ the server over a socket pair; nothing forks the threaded server:
   HTML table, the query API) it sends rows, :data:`BATCH` at a time.
 
 Workers read **snapshots**, never the live store: writes stay in the server
-(the primary). An on-disk store is checkpointed with ``Store.backup`` (hard
-links, milliseconds) into a folder beside it and opened with
-``Store.read_only``, which is defined only for a folder no process writes; an
-in-memory store is dumped to N-Quads that the worker loads. A new snapshot is
+(the primary). A store of at most ``IKGRAPH_WORKER_MEMORY_QUADS`` quads is
+dumped to N-Quads that each worker loads into memory, where Oxigraph answers
+heavy queries several times faster than from disk; a larger on-disk store is
+checkpointed with ``Store.backup`` (hard links, milliseconds) into a folder
+beside it and opened with ``Store.read_only``, which is defined only for a
+folder no process writes. A new snapshot is
 made the first time a query meets a new store version, and an old one is
 removed once no worker has it open. The answer cache stays in the server.
 """
@@ -348,10 +350,11 @@ class QueryWorkers:
         allow itself per query (0: no cap).
     """
 
-    def __init__(self, store: OxigraphStore, *, size: int, memory_mb: int):
+    def __init__(self, store: OxigraphStore, *, size: int, memory_mb: int, memory_quads: int = 0):
         self.store = store
         self.size = size
         self.memory_mb = memory_mb
+        self.memory_quads = memory_quads
         self._lock = threading.Condition()
         self._snapshot_lock = threading.Lock()
         self._spawn_lock = threading.Lock()
@@ -445,7 +448,7 @@ class QueryWorkers:
                         worker.snapshot = self._current
                     return self._current
             ident = next(self._ids)
-            if self.store.path is not None:
+            if self.store.path is not None and not self._fits_in_memory():
                 path, kind = self._folder / str(ident), "rocksdb"
                 self.store.raw.backup(str(path))
             else:
@@ -461,6 +464,13 @@ class QueryWorkers:
                     worker.snapshot = snapshot
         self._collect()
         return snapshot
+
+    def _fits_in_memory(self) -> bool:
+        """Whether the store has at most ``memory_quads`` quads (counted no further)."""
+        if self.memory_quads <= 0:
+            return False
+        quads = self.store.raw.quads_for_pattern(None, None, None, None)
+        return sum(1 for _ in itertools.islice(quads, self.memory_quads + 1)) <= self.memory_quads
 
     def _collect(self) -> None:
         """Remove snapshots that are not current and that no worker has open."""
@@ -678,7 +688,12 @@ def init_app(app, store: Store, *, enabled: bool = True) -> QueryWorkers | None:
     size = int(app.config.get("QUERY_WORKERS", 0))
     pool = None
     if enabled and size > 0 and isinstance(store, OxigraphStore):
-        pool = QueryWorkers(store, size=size, memory_mb=int(app.config["QUERY_MEMORY_MB"]))
+        pool = QueryWorkers(
+            store,
+            size=size,
+            memory_mb=int(app.config["QUERY_MEMORY_MB"]),
+            memory_quads=int(app.config["WORKER_MEMORY_QUADS"]),
+        )
         weakref.finalize(app, pool.close)
         pool.start()
     app.extensions["ikgraph.workers"] = pool

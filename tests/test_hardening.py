@@ -237,21 +237,37 @@ def test_a_write_reaches_the_workers_and_old_snapshots_go(worker_app, worker_url
     assert len(list(folder.iterdir())) <= 2
 
 
-def test_workers_read_checkpoints_of_an_on_disk_store(tmp_path, serve):
+def kind_for(store, memory_quads: int) -> str:
+    return "nquads" if memory_quads > 0 and len(store.raw) <= memory_quads else "rocksdb"
+
+
+@pytest.mark.parametrize("memory_quads", [0, 1, 1000])
+def test_workers_read_checkpoints_or_copies_of_an_on_disk_store(tmp_path, serve, memory_quads):
+    """A store above IKGRAPH_WORKER_MEMORY_QUADS is read from a checkpoint; a smaller
+    one from a copy in each worker's memory; the answers are the same."""
     from test_sparql_http import NEW_PROJECT
 
     path = tmp_path / "store"
     app = create_app(
-        {"STORE": f"oxigraph:{path}", "QUERY_WORKERS": 2, "RATE_LIMIT_QUERY": "", "TESTING": True}
+        {
+            "STORE": f"oxigraph:{path}",
+            "QUERY_WORKERS": 2,
+            "RATE_LIMIT_QUERY": "",
+            "WORKER_MEMORY_QUADS": memory_quads,
+            "TESTING": True,
+        }
     )
     url = serve(app)
-    assert ask(url, CHEAP).json()["boolean"] is False
     store = app.extensions["ikgraph"].store
+    assert ask(url, CHEAP).json()["boolean"] is False
+    assert pool(app)._current.kind == ("nquads" if memory_quads else "rocksdb")
     store.raw.load(
         NEW_PROJECT.encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f"{BASE}graph/x")
     )
     store.replace_graphs({})  # a new version, as every write makes
     assert ask(url, CHEAP).json()["boolean"] is True
+    assert 1 < len(store.raw) < 1000
+    assert pool(app)._current.kind == kind_for(store, memory_quads)
     snapshots = pool(app)._folder
     assert snapshots.parent == tmp_path and snapshots.name == ".store.snapshots"
     pool(app).close()

@@ -14,7 +14,11 @@ SPARQL JSON, a ``truncated`` member), timed against
 ``IKGRAPH_QUERY_TIMEOUT`` (:mod:`ikgraph.limits`) and cached with an ETag
 (:mod:`ikgraph.cache`). Queries are evaluated in query worker processes
 (:mod:`ikgraph.workers`), which are killed at the time limit and capped in
-memory; ``SERVICE`` may call only endpoints on ``IKGRAPH_SERVICE_ALLOWLIST``.
+memory, and which write the answer themselves; only a point lookup (one triple
+pattern around a fixed term, :func:`ikgraph.querytext.point_lookup`), whose
+cost is bounded by its rows, is answered in this process. A complete answer
+is sent with its length, a larger one streamed. ``SERVICE`` may call only
+endpoints on ``IKGRAPH_SERVICE_ALLOWLIST``.
 A GET without a query answers the
 `service description <https://www.w3.org/TR/sparql11-service-description/>`_,
 or the query page for a browser. Reads are open to every origin (CORS).
