@@ -684,7 +684,8 @@ def cache_rounds(
     conn = Connection(cached.port, timeout=args.cap + 5)
     out: dict[str, Any] = {}
     # the heaviest aggregate that ikgraph answered in time without the cache
-    for name in [q for q in (HEAVY, "property_path", "count_by_field") if q not in failed]:
+    candidates = [args.cache_query] if args.cache_query else [HEAVY, "property_path"]
+    for name in [q for q in (*candidates, "count_by_field") if q not in failed]:
         if name not in queries:
             continue
         heavy = request_path(queries[name])
@@ -692,7 +693,7 @@ def cache_rounds(
         status, body = conn.get(heavy, SELECT_ACCEPT)  # the first answer fills the cache
         out["heavy_first_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         if status == 200:
-            out["heavy"] = name
+            out["heavy"], out["heavy_bytes"] = name, len(body)
             break
         out.setdefault("failed", {})[name] = f"HTTP {status}: {body[:200].decode()}"
         log(f"  cache: {name} answered {status}, trying the next aggregate")
@@ -1059,8 +1060,9 @@ def report(results: dict) -> str:
                 lines.append(
                     "Answer cache (ikgraph with IKGRAPH_CACHE_BYTES default): "
                     + "".join(f"{q} failed ({why}); " for q, why in cache.get("failed", {}).items())
-                    + f"{cache.get('heavy', HEAVY)} first "
-                    f"{fmt(cache['heavy_first_ms'])} ms, then "
+                    + f"{cache.get('heavy', HEAVY)} "
+                    + (f"({fmt(cache['heavy_bytes'])} bytes) " if "heavy_bytes" in cache else "")
+                    + f"first {fmt(cache['heavy_first_ms'])} ms, then "
                     f"{fmt(cache['heavy_cached_median_ms'], 2)} ms; at 8 clients: heavy from the "
                     f"cache {fmt(cache['heavy_cached_rps8'])} req/s, lookup from the cache "
                     f"{fmt(cache['lookup_cached_rps8'])} req/s, lookup without cache "
@@ -1218,6 +1220,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--servers", default="ikgraph,minimal,rdflib-endpoint")
     parser.add_argument("--queries", default="", help="only these queries (comma-separated)")
+    parser.add_argument(
+        "--cache-query",
+        default="",
+        help="the heavy query of the cache scenario (default: the heaviest answered)",
+    )
     parser.add_argument("--no-wrk", dest="wrk", action="store_false", help="Python client only")
     parser.add_argument(
         "--report",
