@@ -140,7 +140,7 @@ def timed(rows: Iterable[T], limit: Deadline) -> Iterator[T]:
 
 def cut(
     run: Callable[[], Iterable[T]], *, rows: int, limit: Deadline, read_ahead: int | None = None
-) -> tuple[Iterator[T], bool]:
+) -> tuple[Iterable[T], bool]:
     """At most ``rows`` items of ``run()``, and whether there were more; the items
     are a list when the whole answer is in memory.
 
