@@ -327,6 +327,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and its children (0 if it is gone)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_info().rss
+        return total
+    except psutil.Error:
+        return 0
+
+
 def request_path(text: str) -> str:
     return "/sparql?query=" + quote(text, safe="")
 
@@ -390,17 +405,7 @@ class Server:
         self._sampler: threading.Thread | None = None
 
     def rss(self) -> int:
-        import psutil
-
-        try:
-            proc = psutil.Process(self.proc.pid)
-            total = proc.memory_info().rss
-            for child in proc.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    total += child.memory_info().rss
-            return total
-        except psutil.Error:
-            return 0
+        return tree_rss(self.proc.pid)
 
     def process_count(self) -> int:
         """The server and its child processes (ikgraph's query workers)."""

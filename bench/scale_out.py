@@ -36,7 +36,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from typing import Any
 import psutil
 import pyoxigraph as ox
 import requests
+from run import free_port, tree_rss
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -114,24 +114,6 @@ MaxQueryCostEstimationTime = 100000
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def tree_rss(pid: int) -> int:
-    try:
-        proc = psutil.Process(pid)
-        total = proc.memory_info().rss
-        for child in proc.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                total += child.memory_info().rss
-        return total
-    except psutil.Error:
-        return 0
 
 
 class Sampler:

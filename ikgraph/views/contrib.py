@@ -199,10 +199,11 @@ def _target(*, write: bool) -> str | None:
 # --- Graph Store Protocol -----------------------------------------------------
 
 
-@public.route("/graph-store", methods=["GET"])
-def get_graph() -> Response:
-    """One graph (``?graph=``) or the union of all (``?default``), in the format asked for."""
-    graph = _target(write=False)
+def _graph_format() -> Format:
+    """The RDF format the request asks for (``Accept`` or ``format=``).
+
+    :raises Refused: (406) listing what is offered.
+    """
     fmt = choose(
         _GRAPH_FORMATS,
         accept=request.headers.get("Accept"),
@@ -210,6 +211,14 @@ def get_graph() -> Response:
     )
     if fmt is None:
         raise Refused(406, f"no offered format fits; offered:\n{describe(_GRAPH_FORMATS)}")
+    return fmt
+
+
+@public.route("/graph-store", methods=["GET"])
+def get_graph() -> Response:
+    """One graph (``?graph=``) or the union of all (``?default``), in the format asked for."""
+    graph = _target(write=False)
+    fmt = _graph_format()
     store = get_store()
     if graph is None:
         triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
@@ -554,13 +563,7 @@ def version_content(name: str, number: int) -> Response:
         lines = history.content(store, history.version(store, graph, number))
     except history.HistoryError as exc:
         raise Refused(404, str(exc)) from None
-    fmt = choose(
-        _GRAPH_FORMATS,
-        accept=request.headers.get("Accept"),
-        requested=request.args.getlist("format"),
-    )
-    if fmt is None:
-        raise Refused(406, f"no offered format fits; offered:\n{describe(_GRAPH_FORMATS)}")
+    fmt = _graph_format()
     triples = ox.parse("\n".join(lines).encode("utf-8"), format=_NT)
     data = ox.serialize(triples, format=_RDF[fmt.key]) or b""
     response = Response(data, content_type=fmt.content_type)

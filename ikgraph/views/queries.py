@@ -41,7 +41,7 @@ from ikgraph.negotiation import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, cho
 from ikgraph.querycatalog import Catalog, NamedQuery, ParameterError
 from ikgraph.serialize import CHUNK, SELECT_WRITERS, boolean, graph, prefixes
 from ikgraph.views import get_cache, get_store, public_url, ui
-from ikgraph.views.sparql import finish, in_this_thread
+from ikgraph.views.sparql import cached, in_this_thread, streamed
 from ikgraph.workers import get_workers
 
 bp = Blueprint("queries", __name__)
@@ -246,21 +246,10 @@ def run(name: str) -> Response:
     bound = sorted((k, str(v)) for k, v in terms.items())
     key = cache.key("api", query.name, query.text, bound, fmt.key, rows, version)
     tag = cache.etag(key)
-    if request.if_none_match.contains_weak(tag):
-        return finish(Response(status=304), tag)
-    if (hit := answers.get(key)) is not None:
-        return finish(Response(hit.body, content_type=hit.content_type, headers=hit.headers), tag)
-
+    if (known := cached(key, tag)) is not None:
+        return known
     body, truncated = _body(query, fmt, evaluate, rows=rows, limit=limit)
-    headers = {limits.TRUNCATED_HEADER: "true" if truncated else "false"}
-    stream = answers.tee(
-        key,
-        in_this_thread(body),
-        content_type=fmt.content_type,
-        headers=headers,
-        keep=lambda: store.version() == version,
-    )
-    return finish(Response(stream, content_type=fmt.content_type, headers=headers), tag)
+    return streamed(key, tag, body, fmt, truncated, version=version)
 
 
 def _body(query: NamedQuery, fmt: Format, evaluate, *, rows: int, limit) -> tuple[Any, bool]:

@@ -225,16 +225,8 @@ def endpoint() -> Response:
     answers.sync(version)
     key = cache.key(text, qr.default_graphs, qr.named_graphs, fmt.key, rows, version)
     tag = cache.etag(key)
-    if fmt is not HTML:
-        if (
-            request.method in ("GET", "HEAD")
-            and "If-None-Match" in request.headers
-            and request.if_none_match.contains_weak(tag)
-        ):
-            return finish(Response(status=304), tag)
-        if (hit := answers.get(key)) is not None:
-            headers = hit.headers
-            return finish(Response(hit.body, content_type=hit.content_type, headers=headers), tag)
+    if fmt is not HTML and (known := cached(key, tag)) is not None:
+        return known
 
     # a point lookup costs a step per row: this process answers it, without a worker
     lookup, lookup_limit = point_lookup(text) if store.embedded else (False, None)
@@ -281,8 +273,30 @@ def endpoint() -> Response:
         if isinstance(solutions, list):  # the whole answer is here: no need to stream it
             whole = b"".join(in_this_thread(body))
             return _whole(key, tag, whole, fmt, truncated, version=version)
+    return streamed(key, tag, body, fmt, truncated, version=version)
+
+
+def cached(key: str, tag: str) -> Response | None:
+    """``304`` if the client holds the answer, the answer if the cache does, else None."""
+    if (
+        request.method in ("GET", "HEAD")
+        and "If-None-Match" in request.headers
+        and request.if_none_match.contains_weak(tag)
+    ):
+        return finish(Response(status=304), tag)
+    if (hit := get_cache().get(key)) is not None:
+        return finish(Response(hit.body, content_type=hit.content_type, headers=hit.headers), tag)
+    return None
+
+
+def streamed(
+    key: str, tag: str, body: Iterable[bytes], fmt: Format, truncated: bool, *, version: str
+) -> Response:
+    """An answer sent as it is written, kept in the cache if it completes and the data
+    did not change meanwhile."""
     headers = {limits.TRUNCATED_HEADER: "true" if truncated else "false"}
-    stream: Iterator[bytes] = answers.tee(
+    store = get_store()  # the stream ends outside the app context
+    stream: Iterator[bytes] = get_cache().tee(
         key,
         in_this_thread(body),
         content_type=fmt.content_type,
